@@ -1,0 +1,255 @@
+/*
+ * cli/cmd_verify.c: `ward verify`: appraise evidence and print the result.
+ *
+ *   ward verify [--tee snp] [--certs FILE]... [--crl FILE]... [--as-of RFC3339]
+ *               [--policy FILE] [--report-data HEX] [--allow-sim DIR] [--json]
+ *               [--cache DIR | --no-cache] EVIDENCE
+ *
+ * Exit 0: verdict pass; 1: evidence rejected (any reason, including malformed
+ * input); 2: usage or I/O error.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ward/crypto.h"
+#include "ward/json.h"
+#include "ward/snp.h"
+#include "ward/verify.h"
+
+#define MAX_FILES 16
+#define EVIDENCE_MAX_LEN (4u << 20)
+#define CERT_MAX_LEN (1u << 20)
+
+struct files {
+    size_t num;
+    struct ward_blob blobs[MAX_FILES];
+    struct ward_buf bufs[MAX_FILES];
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: ward verify [--tee snp] [--certs FILE]... [--crl FILE]... [--as-of RFC3339]\n"
+            "                   [--policy FILE] [--report-data HEX] [--allow-sim DIR] [--json]\n"
+            "                   [--cache DIR | --no-cache] EVIDENCE\n"
+            "\n"
+            "EVIDENCE is a raw SEV-SNP report or a JSON evidence envelope; '-' reads stdin.\n"
+            "  --tee snp          evidence type (default: from the envelope, else snp)\n"
+            "  --certs FILE       VCEK/VLEK, ASK/ASVK, ARK: DER or PEM, any order, repeatable\n"
+            "  --crl FILE         CRL (DER or PEM) to check revocation with, repeatable\n"
+            "  --as-of TIME       verify as of this RFC 3339 time (default: now)\n"
+            "  --policy FILE      appraisal policy (docs/policy.md); default refuses debug guests\n"
+            "  --report-data HEX  expected REPORT_DATA (64 bytes, 128 hex digits)\n"
+            "  --allow-sim DIR    also trust the simulator roots in DIR (results say so)\n"
+            "  --json             print the appraisal as JSON\n"
+            "  --cache DIR        collateral cache (default $XDG_CACHE_HOME/ward)\n"
+            "  --no-cache         do not read the collateral cache\n"
+            "exit status: 0 pass, 1 evidence rejected, 2 usage or I/O error\n");
+}
+
+static int add_file(struct files *fs, const char *path)
+{
+    if (fs->num == MAX_FILES) {
+        cli_error("verify", "at most %d files per option", MAX_FILES);
+        return WARD_EXIT_USAGE;
+    }
+    struct ward_buf *b = &fs->bufs[fs->num];
+    if (ward_read_file(path, CERT_MAX_LEN, b) != WARD_OK) {
+        cli_error("verify", "%s", ward_err_detail());
+        return WARD_EXIT_USAGE;
+    }
+    fs->blobs[fs->num] = (struct ward_blob){.name = path, .data = b->data, .len = b->len};
+    fs->num++;
+    return WARD_EXIT_OK;
+}
+
+static void files_cleanup(struct files *fs)
+{
+    for (size_t i = 0; i < fs->num; i++) {
+        ward_buf_cleanup(&fs->bufs[i]);
+    }
+}
+
+static void print_human(const struct ward_appraisal *a)
+{
+    bool pass = ward_appraisal_verdict(a);
+    printf("verdict: %s (%s)%s\n", pass ? "PASS" : "FAIL", a->tee,
+           a->simulated ? "  [SIMULATED EVIDENCE: NOT A REAL TEE]" : "");
+    for (int c = 0; c < WARD_CHECK__COUNT; c++) {
+        printf("  %-12s %s\n", ward_check_name((enum ward_check)c), ward_status_name(a->checks[c]));
+    }
+    static const char *const shown[] = {"product", "version", "signing_key", "measurement", "report_data",
+                                        "vmpl", "chip_id"};
+    for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+        json_t *v = json_object_get(a->claims, shown[i]);
+        if (v == NULL) {
+            continue;
+        }
+        char *s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY);
+        printf("  %-12s %s\n", shown[i], s ? s : "?");
+        free(s);
+    }
+    for (size_t i = 0; i < a->num_errors; i++) {
+        printf("error: %s: %s\n", ward_check_name(a->errors[i].check), a->errors[i].message);
+    }
+}
+
+/* Appraisal of input that is not evidence at all: a failing result naming why. */
+static void reject_malformed(struct ward_appraisal *a, const char *tee, const char *why)
+{
+    ward_appraisal_init(a, tee);
+    ward_appraisal_fail(a, WARD_CHECK_SIGNATURE, "%s", why);
+}
+
+int verify_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"tee", required_argument, NULL, 't'},       {"certs", required_argument, NULL, 'c'},
+        {"crl", required_argument, NULL, 'r'},       {"as-of", required_argument, NULL, 'a'},
+        {"policy", required_argument, NULL, 'p'},    {"report-data", required_argument, NULL, 'd'},
+        {"allow-sim", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+        {"cache", required_argument, NULL, 'C'},     {"no-cache", no_argument, NULL, 'N'},
+        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+    };
+    struct files certs = {0}, crls = {0};
+    struct ward_verify_opts opts = {0};
+    struct ward_policy *policy = NULL;
+    struct ward_envelope env = {0};
+    struct ward_buf evidence = {0};
+    struct ward_appraisal a;
+    bool json = false, have_appraisal = false;
+    const char *tee = NULL;
+    int ret = WARD_EXIT_USAGE, opt;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 't':
+            tee = optarg;
+            break;
+        case 'c':
+            if (add_file(&certs, optarg) != WARD_EXIT_OK) {
+                goto out;
+            }
+            break;
+        case 'r':
+            if (add_file(&crls, optarg) != WARD_EXIT_OK) {
+                goto out;
+            }
+            break;
+        case 'a':
+            if (ward_time_parse(optarg, &opts.at) != WARD_OK) {
+                cli_error("verify", "--as-of: %s", ward_err_detail());
+                goto out;
+            }
+            break;
+        case 'p':
+            ward_policy_free(policy);
+            policy = NULL;
+            if (ward_policy_load(optarg, &policy) != WARD_OK) {
+                cli_error("verify", "--policy: %s", ward_err_detail());
+                goto out;
+            }
+            break;
+        case 'd':
+            if (ward_hex_decode_exact(optarg, opts.report_data, sizeof(opts.report_data)) != WARD_OK) {
+                cli_error("verify", "--report-data: %s", ward_err_detail());
+                goto out;
+            }
+            opts.has_report_data = true;
+            break;
+        case 's':
+            opts.sim_dir = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'C':
+            opts.cache_dir = optarg;
+            break;
+        case 'N':
+            opts.cache_dir = "";
+            break;
+        case 'h':
+            usage(stdout);
+            ret = WARD_EXIT_OK;
+            goto out;
+        default:
+            usage(stderr);
+            goto out;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_error("verify", "expected exactly one EVIDENCE file");
+        usage(stderr);
+        goto out;
+    }
+    if (tee != NULL && strcmp(tee, "snp") != 0) {
+        cli_error("verify", "--tee %s is not supported by this build (supported: snp)", tee);
+        goto out;
+    }
+    if (ward_read_file(argv[optind], EVIDENCE_MAX_LEN, &evidence) != WARD_OK) {
+        cli_error("verify", "%s", ward_err_detail());
+        goto out;
+    }
+    opts.policy = policy;
+    opts.cert_files = certs.blobs;
+    opts.num_cert_files = certs.num;
+    opts.crl_files = crls.blobs;
+    opts.num_crl_files = crls.num;
+
+    const uint8_t *report = evidence.data;
+    size_t report_len = evidence.len;
+    int rc = ward_envelope_parse(evidence.data, evidence.len, &env);
+    if (rc == WARD_OK) {
+        if (strcmp(env.tee, "snp") != 0 || (tee != NULL && strcmp(tee, env.tee) != 0)) {
+            char why[96];
+            snprintf(why, sizeof(why), "envelope: tee \"%.16s\" is not supported here (expected snp)", env.tee);
+            reject_malformed(&a, tee ? tee : "snp", why);
+            have_appraisal = true;
+        }
+        report = env.evidence.data;
+        report_len = env.evidence.len;
+        opts.certs = env.certs;
+    } else if (rc != WARD_ERR_NOT_FOUND) {
+        reject_malformed(&a, tee ? tee : "snp", ward_err_detail());
+        have_appraisal = true;
+    }
+    if (!have_appraisal) {
+        if (ward_verify_snp(report, report_len, &opts, &a) != WARD_OK) {
+            cli_error("verify", "%s", ward_err_detail());
+            goto out;
+        }
+        have_appraisal = true;
+    }
+
+    if (json) {
+        json_t *o = ward_appraisal_to_json(&a);
+        char *s = o ? ward_json_dumps(o, false) : NULL;
+        json_decref(o);
+        if (s == NULL) {
+            cli_error("verify", "out of memory");
+            goto out;
+        }
+        printf("%s\n", s);
+        free(s);
+    } else {
+        print_human(&a);
+    }
+    for (size_t i = 0; json && i < a.num_errors; i++) {
+        fprintf(stderr, "ward verify: %s: %s\n", ward_check_name(a.errors[i].check), a.errors[i].message);
+    }
+    ret = ward_appraisal_verdict(&a) ? WARD_EXIT_OK : WARD_EXIT_REJECT;
+out:
+    if (have_appraisal) {
+        ward_appraisal_cleanup(&a);
+    }
+    ward_envelope_cleanup(&env);
+    ward_buf_cleanup(&evidence);
+    files_cleanup(&certs);
+    files_cleanup(&crls);
+    ward_policy_free(policy);
+    return ret;
+}

@@ -1,0 +1,92 @@
+/*
+ * ward/sim.h: the TEE simulator. It emits byte-exact vendor formats signed by its
+ * own test roots, whose subjects say plainly that they are not the vendor's.
+ * Verifiers trust these roots only when told to (--allow-sim DIR).
+ *
+ * SEV-SNP state lives under |dir|/snp/<Product>/ (directories mode 0700):
+ *   ark.key ark.der      self-signed RSA-3072 root, "CN=SIM-ARK-<Product>"
+ *   ask.key ask.der      VCEK intermediate signed by the ARK, "CN=SIM-SEV-<Product>"
+ *   asvk.key asvk.der    VLEK intermediate signed by the ARK, "CN=SIM-SEV-VLEK-<Product>"
+ *   vcek.key vlek.key    the chip's P-384 signing keys (one per chip, every TCB)
+ *   chip_id              the chip's 64-byte CHIP_ID (Turin: 8 bytes and zeros)
+ *   lock                 serialises concurrent simulators on the same directory
+ * Every file is created on first use and reused afterwards; private keys are PEM
+ * with mode 0600 and refused if group or others may read them. Certificates use
+ * RSASSA-PSS (SHA-384, MGF1-SHA-384, salt 48) like AMD's, and every subject has
+ * O=WARD_SIM_ORG.
+ */
+#ifndef WARD_SIM_H
+#define WARD_SIM_H
+
+#include <openssl/x509.h>
+
+#include "ward/base.h"
+#include "ward/snp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Marker every simulator certificate's subject carries (O=...). */
+#define WARD_SIM_ORG "ward simulator - NOT AMD - NOT FOR PRODUCTION"
+
+/* csp_id (OID 1.3.6.1.4.1.3704.1.5) of simulator VLEK certificates. */
+#define WARD_SIM_CSP_ID "ward-sim"
+
+struct ward_snp_sim_opts {
+    const char *dir;               /* simulator root directory: keys and certs live here */
+    enum ward_snp_product product; /* 0: Milan */
+    uint32_t version;              /* 3 or 5; 0: the template's version, else 5 */
+    bool vlek;                     /* sign with a VLEK chained to an ASVK (default VCEK) */
+    const struct ward_snp_report *template; /* the report to sign; NULL: the product's
+                                              defaults (ward_snp_sim_defaults) */
+};
+
+/* ward_snp_sim_defaults fills |out| with a plausible report for |product| (0:
+ * Milan) and |version| (3 or 5; 0: 5): policy 0x30000 (SMT, reserved bit 17),
+ * VMPL 0, PLATFORM_INFO 0x25, every TCB field at the product's default
+ * (Milan/Genoa: bootloader 4, TEE 0, SNP 22, microcode 213; Turin: FMC 1,
+ * bootloader 1, TEE 1, SNP 1, microcode 1), the product's CPUID, firmware 1.55
+ * build 8, a random measurement and REPORT_ID, REPORT_ID_MA all 0xff, zero
+ * REPORT_DATA and a zero CHIP_ID (ward_snp_sim_report fills in the simulated
+ * chip's). Callers change what they need and pass it as the template.
+ * Fails with WARD_ERR_USAGE for an unknown product or version, WARD_ERR_CRYPTO
+ * if the random generator fails; |out| is untouched on failure. */
+int ward_snp_sim_defaults(enum ward_snp_product product, uint32_t version,
+                          struct ward_snp_report *out) WARD_MUST_CHECK;
+
+/* ward_snp_sim_report signs a report as the simulated chip of |opts->product|
+ * and writes the WARD_SNP_REPORT_LEN-byte report to |out_report| and the DER
+ * leaf (VCEK or VLEK), intermediate (ASK or ASVK) and root (ARK) certificates
+ * to |out_leaf|, |out_ask| and |out_ark|.
+ *
+ * The report is |opts->template| (or the defaults) with these fields set by the
+ * simulator: VERSION (see ward_snp_sim_opts.version), SIGNATURE_ALGO (ECDSA
+ * P-384 with SHA-384), the SIGNING_KEY bits of FLAGS, CHIP_ID when the
+ * template's is all zero (the chip persisted in |opts->dir|), CPUID when the
+ * template's is all zero, and the signature. The leaf certificate is issued for
+ * the report's REPORTED_TCB and CHIP_ID with AMD's extensions (OID
+ * 1.3.6.1.4.1.3704.1). Keys and certificates are created in |opts->dir| on first
+ * use and reused after (see the top of this header).
+ *
+ * The out_* buffers must be initialised; what they held is freed on success.
+ * On failure nothing is written to them. Errors: WARD_ERR_USAGE for an unknown
+ * product or version, or a template whose CPUID names another product;
+ * WARD_ERR_IO for the directory; WARD_ERR_FORMAT for unreadable or mismatched
+ * simulator files; WARD_ERR_CRYPTO. */
+int ward_snp_sim_report(const struct ward_snp_sim_opts *opts, uint8_t out_report[WARD_SNP_REPORT_LEN],
+                        struct ward_buf *out_leaf, struct ward_buf *out_ask, struct ward_buf *out_ark)
+    WARD_MUST_CHECK;
+
+/* ward_snp_sim_roots loads the simulator ARKs found in |dir| (|dir|/snp/<P>/ark.der,
+ * one per product that has been used, in name order) and appends them to
+ * |roots|, which keeps its own references, for verifiers told to trust them.
+ * Fails with WARD_ERR_NOT_FOUND if there is none, WARD_ERR_FORMAT if one is not
+ * a simulator certificate (its subject lacks O=WARD_SIM_ORG); |roots| is
+ * unchanged on failure. */
+int ward_snp_sim_roots(const char *dir, STACK_OF(X509) *roots) WARD_MUST_CHECK;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,135 @@
+/*
+ * ward/verify.h: the appraisal pipeline. One result structure for every TEE:
+ * per-check status, normalised claims, errors naming their check, and a verdict.
+ */
+#ifndef WARD_VERIFY_H
+#define WARD_VERIFY_H
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+#include "ward/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The checks every appraisal records, in the order the pipeline runs them. */
+enum ward_check {
+    WARD_CHECK_SIGNATURE,   /* evidence signature with the attestation key */
+    WARD_CHECK_CHAIN,       /* key certificate chain to a pinned vendor root */
+    WARD_CHECK_REVOCATION,  /* CRL / OCSP status of the chain */
+    WARD_CHECK_TCB,         /* platform TCB: matches the certificate, meets the minimum */
+    WARD_CHECK_MEASUREMENT, /* launch measurement against allowed values */
+    WARD_CHECK_POLICY,      /* guest policy, VMPL, platform info, keys, chips */
+    WARD_CHECK_BINDING,     /* report_data equals the expected value */
+    WARD_CHECK__COUNT
+};
+
+enum ward_status { WARD_STATUS_SKIP = 0, WARD_STATUS_PASS, WARD_STATUS_FAIL };
+
+/* ward_check_name returns the JSON key of |c| ("signature", "chain", ...). */
+const char *ward_check_name(enum ward_check c);
+/* ward_status_name returns "pass", "fail" or "skip". */
+const char *ward_status_name(enum ward_status s);
+
+#define WARD_APPRAISAL_MAX_ERRORS 32
+
+struct ward_appraisal_error {
+    enum ward_check check;
+    char message[320];
+};
+
+/* The result of appraising one piece of evidence. Initialise with
+ * ward_appraisal_init, release with ward_appraisal_cleanup. */
+struct ward_appraisal {
+    char tee[16];                             /* "snp", ... */
+    enum ward_status checks[WARD_CHECK__COUNT];
+    json_t *claims;                           /* owned JSON object of normalised claims */
+    size_t num_errors;
+    struct ward_appraisal_error errors[WARD_APPRAISAL_MAX_ERRORS];
+    bool simulated;                           /* evidence chains to a simulator root */
+};
+
+void ward_appraisal_init(struct ward_appraisal *a, const char *tee);
+void ward_appraisal_cleanup(struct ward_appraisal *a);
+
+/* ward_appraisal_pass records a passing check (a failure already recorded wins). */
+void ward_appraisal_pass(struct ward_appraisal *a, enum ward_check c);
+/* ward_appraisal_fail records a failing check with a message naming what was wrong. */
+void ward_appraisal_fail(struct ward_appraisal *a, enum ward_check c, const char *fmt, ...)
+    WARD_PRINTF(3, 4);
+
+/* ward_appraisal_verdict is true when no check failed and the signature and chain passed. */
+bool ward_appraisal_verdict(const struct ward_appraisal *a);
+
+/* ward_appraisal_to_json returns a new JSON object:
+ * {"verdict","tee","checks":{...},"claims":{...},"errors":[{"check","message"}], "simulated"?}. */
+json_t *ward_appraisal_to_json(const struct ward_appraisal *a);
+
+/* ---- policy ---- */
+
+struct ward_policy; /* opaque; see docs/policy.md for the JSON document */
+
+/* ward_policy_default returns the default policy: refuse debug guests, check
+ * everything else the inputs allow. Caller frees. */
+int ward_policy_default(struct ward_policy **out) WARD_MUST_CHECK;
+/* ward_policy_parse parses a policy document. Unknown keys are errors. */
+int ward_policy_parse(const char *json_text, size_t len, struct ward_policy **out) WARD_MUST_CHECK;
+int ward_policy_load(const char *path, struct ward_policy **out) WARD_MUST_CHECK;
+void ward_policy_free(struct ward_policy *p);
+
+/* ---- verification inputs ---- */
+
+/* A named byte string borrowed from the caller (a file's name and contents). */
+struct ward_blob {
+    const char *name;
+    const uint8_t *data;
+    size_t len;
+};
+
+struct ward_verify_opts {
+    int64_t at;                      /* verification time; 0 means now */
+    STACK_OF(X509) *certs;           /* certificates supplied with the evidence, any order; may be NULL */
+    STACK_OF(X509_CRL) *crls;        /* CRLs supplied by the caller; may be NULL */
+    /* Raw certificate and CRL files (DER or PEM) as the user gave them. They are
+     * parsed inside the appraisal so that a damaged file fails the chain or
+     * revocation check with a message, instead of being an I/O error. */
+    const struct ward_blob *cert_files;
+    size_t num_cert_files;
+    const struct ward_blob *crl_files;
+    size_t num_crl_files;
+    const struct ward_policy *policy;/* NULL: the default policy */
+    bool has_report_data;
+    uint8_t report_data[64];         /* expected report_data when has_report_data */
+    const char *sim_dir;             /* directory of simulator roots to trust; NULL: none */
+    const char *cache_dir;           /* collateral cache; NULL: $XDG_CACHE_HOME/ward; "" disables */
+};
+
+/* ward_verify_snp appraises a raw SEV-SNP report. Returns WARD_OK whenever an
+ * appraisal was produced (look at its verdict); an error only for a caller's or
+ * I/O problem. Malformed evidence yields a failing appraisal, not an error. */
+int ward_verify_snp(const uint8_t *report, size_t len, const struct ward_verify_opts *opts,
+                    struct ward_appraisal *out) WARD_MUST_CHECK;
+
+/* ---- evidence envelope ---- */
+
+/* The JSON envelope of docs/architecture.md: {"tee", "evidence": base64,
+ * "certs": [base64 DER or PEM text], "runtime_data": base64, "nonce": base64}. */
+struct ward_envelope {
+    char tee[16];
+    struct ward_buf evidence;
+    STACK_OF(X509) *certs;           /* owned; may be empty */
+    struct ward_buf runtime_data;
+    struct ward_buf nonce;
+};
+
+/* ward_envelope_parse recognises the JSON envelope; WARD_ERR_NOT_FOUND if |p| is
+ * not JSON (then the caller treats it as a raw vendor binary). */
+int ward_envelope_parse(const uint8_t *p, size_t len, struct ward_envelope *out) WARD_MUST_CHECK;
+void ward_envelope_cleanup(struct ward_envelope *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WARD_VERIFY_H */

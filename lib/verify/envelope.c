@@ -1,0 +1,106 @@
+/*
+ * lib/verify/envelope.c: the JSON evidence envelope shared by every component:
+ *   {"tee": "snp"|"tdx"|"nvgpu"|"composite", "evidence": base64,
+ *    "certs": [base64 DER or PEM text, ...], "runtime_data": base64, "nonce": base64}
+ */
+#include <string.h>
+
+#include "base/internal.h"
+#include "ward/crypto.h"
+#include "ward/json.h"
+#include "ward/verify.h"
+
+#define ENVELOPE_MAX_CERTS 16
+
+static int opt_b64(const json_t *o, const char *key, struct ward_buf *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (v == NULL || json_is_null(v)) {
+        return WARD_OK;
+    }
+    ENSURE_MSG(json_is_string(v), WARD_ERR_JSON, "envelope: \"%s\" must be a base64 string", key);
+    int rc = ward_base64_decode(json_string_value(v), out);
+    return rc == WARD_OK ? WARD_OK : ward_err_prefix("envelope: \"%s\"", key);
+}
+
+static int add_cert(const char *s, STACK_OF(X509) *certs, size_t i)
+{
+    int rc;
+    if (strncmp(s, "-----BEGIN", 10) == 0) {
+        rc = ward_x509_parse_all((const uint8_t *)s, strlen(s), certs);
+    } else {
+        DEFER(ward_buf_cleanupp) struct ward_buf der = {0};
+        rc = ward_base64_decode(s, &der);
+        if (rc == WARD_OK) {
+            rc = ward_x509_parse_all(der.data, der.len, certs);
+        }
+    }
+    return rc == WARD_OK ? WARD_OK : ward_err_prefix("envelope: certs[%zu]", i);
+}
+
+int ward_envelope_parse(const uint8_t *p, size_t len, struct ward_envelope *out)
+{
+    struct ward_envelope e;
+    json_t *doc = NULL;
+    int rc;
+    size_t i = 0;
+    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) {
+        i++;
+    }
+    ENSURE_MSG(i < len && p[i] == '{', WARD_ERR_NOT_FOUND, "not a JSON envelope");
+    memset(&e, 0, sizeof(e));
+    GUARD(ward_json_parse(p, len, &doc));
+    e.certs = sk_X509_new_null();
+    if (e.certs == NULL) {
+        rc = ward_err_set(WARD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    const char *tee;
+    if ((rc = ward_json_get_string(doc, "tee", &tee)) != WARD_OK) {
+        ward_err_prefix("envelope");
+        goto out;
+    }
+    if (strlen(tee) >= sizeof(e.tee)) {
+        rc = ward_err_set(WARD_ERR_FORMAT, "envelope: unknown tee");
+        goto out;
+    }
+    strcpy(e.tee, tee);
+    if (json_object_get(doc, "evidence") == NULL) {
+        rc = ward_err_set(WARD_ERR_FORMAT, "envelope: missing \"evidence\"");
+        goto out;
+    }
+    GOTO_GUARD(rc, opt_b64(doc, "evidence", &e.evidence), out);
+    GOTO_GUARD(rc, opt_b64(doc, "runtime_data", &e.runtime_data), out);
+    GOTO_GUARD(rc, opt_b64(doc, "nonce", &e.nonce), out);
+    json_t *certs = json_object_get(doc, "certs");
+    if (certs != NULL) {
+        json_t *c;
+        if (!json_is_array(certs) || json_array_size(certs) > ENVELOPE_MAX_CERTS) {
+            rc = ward_err_set(WARD_ERR_FORMAT, "envelope: \"certs\" must be a list of at most %d",
+                              ENVELOPE_MAX_CERTS);
+            goto out;
+        }
+        json_array_foreach(certs, i, c) {
+            if (!json_is_string(c)) {
+                rc = ward_err_set(WARD_ERR_FORMAT, "envelope: certs[%zu] must be a string", i);
+                goto out;
+            }
+            GOTO_GUARD(rc, add_cert(json_string_value(c), e.certs, i), out);
+        }
+    }
+    *out = e;
+    memset(&e, 0, sizeof(e));
+out:
+    ward_envelope_cleanup(&e);
+    json_decref(doc);
+    return rc;
+}
+
+void ward_envelope_cleanup(struct ward_envelope *e)
+{
+    ward_buf_cleanup(&e->evidence);
+    ward_buf_cleanup(&e->runtime_data);
+    ward_buf_cleanup(&e->nonce);
+    sk_X509_pop_free(e->certs, X509_free);
+    memset(e, 0, sizeof(*e));
+}

@@ -1,0 +1,53 @@
+/* lib/verify/internal.h: shared pieces of the appraisal pipeline. */
+#ifndef WARD_VERIFY_INTERNAL_H
+#define WARD_VERIFY_INTERNAL_H
+
+#include "ward/snp.h"
+#include "ward/verify.h"
+
+/* The pinned AMD certificates of one product (borrowed; live for the process). */
+struct amd_roots {
+    X509 *ark;
+    X509 *ask;
+    X509 *asvk;
+};
+
+/* amd_roots_get returns the compiled-in ARK/ASK/ASVK of |product|, each checked
+ * against its pinned SHA-256 fingerprint on first use. */
+int amd_roots_get(enum ward_snp_product product, const struct amd_roots **out) WARD_MUST_CHECK;
+
+/* The SNP section of a policy (docs/policy.md). */
+struct snp_policy {
+    bool has_min_tcb;
+    struct ward_snp_tcb min_tcb;
+    size_t num_measurements;
+    uint8_t (*measurements)[48];
+    bool has_report_data;
+    uint8_t report_data[64];
+    bool has_host_data;
+    uint8_t host_data[32];
+    uint32_t vmpl_mask;            /* bit n set: VMPL n allowed */
+    bool allow_debug;
+    bool allow_smt;
+    bool allow_migration_agent;
+    bool require_single_socket;
+    uint64_t platform_require;     /* PLATFORM_INFO bits that must be set */
+    uint64_t platform_forbid;      /* PLATFORM_INFO bits that must be clear */
+    size_t num_id_keys;
+    uint8_t (*id_keys)[48];
+    size_t num_author_keys;
+    uint8_t (*author_keys)[48];
+    bool allow_vcek;
+    bool allow_vlek;
+    size_t num_chips;
+    uint8_t (*chips)[64];
+    uint32_t min_guest_svn;
+    bool require_crl;
+    uint8_t min_abi_major, min_abi_minor;
+};
+
+struct ward_policy {
+    struct snp_policy snp;
+};
+
+#endif
