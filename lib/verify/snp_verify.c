@@ -224,9 +224,13 @@ static bool gather_inputs(struct ctx *c)
     return ok;
 }
 
-/* Adds what the collateral cache holds for |product| (nothing if disabled or empty). */
+/* Adds what the collateral cache holds for |product| (nothing if disabled or
+ * empty): certificates only when the caller gave no attestation key certificate,
+ * and CRLs only when the caller gave none. */
 static void load_cache(struct ctx *c, enum ward_snp_product product)
 {
+    bool want_certs = sk_X509_num(c->leaves) == 0;
+    bool want_crls = sk_X509_CRL_num(c->crls) == 0;
     const char *dir = c->opts->cache_dir;
     char path[1024];
     if (dir != NULL && dir[0] == '\0') {
@@ -240,7 +244,8 @@ static void load_cache(struct ctx *c, enum ward_snp_product product)
     if (certs == NULL) {
         return;
     }
-    if (ward_snp_cache_load(path, product, &c->r, certs, c->crls) == WARD_OK) {
+    if (ward_snp_cache_load(path, product, &c->r, want_certs ? certs : NULL, want_crls ? c->crls : NULL) ==
+        WARD_OK) {
         for (int i = 0; i < sk_X509_num(certs); i++) {
             if (sort_cert(c, sk_X509_value(certs, i)) != WARD_OK) {
                 ward_err_clear();
@@ -398,6 +403,25 @@ static bool check_chain(struct ctx *c)
                                 "supplied root CN=%s is not the pinned AMD ARK of %s%s", cn,
                                 ward_snp_product_name(c->product),
                                 c->opts->sim_dir ? " nor a trusted simulator root" : "");
+            goto out;
+        }
+    }
+    /* Every certificate given must take part in the chain: a damaged or unrelated
+     * one is an error, not something to step around. */
+    for (int i = 0; i < sk_X509_num(c->intermediates); i++) {
+        X509 *x = sk_X509_value(c->intermediates, i);
+        if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(c->leaf)) != 0) {
+            if (ward_x509_subject_cn(x, cn, sizeof(cn)) != WARD_OK) {
+                snprintf(cn, sizeof(cn), "?");
+            }
+            ward_appraisal_fail(a, WARD_CHECK_CHAIN, "certificate CN=%s is not the issuer of the %s", cn,
+                                key_name(c->key));
+            goto out;
+        }
+    }
+    for (int i = 0; i < sk_X509_num(c->leaves); i++) {
+        if (sk_X509_value(c->leaves, i) != c->leaf) {
+            ward_appraisal_fail(a, WARD_CHECK_CHAIN, "more than one attestation key certificate was given");
             goto out;
         }
     }
