@@ -47,21 +47,21 @@ extern "C" {
 int ward_cache_dir(const char *override, char *out, size_t out_len) WARD_MUST_CHECK;
 
 struct ward_kds_opts {
-    const char *base_url;   /* NULL: WARD_KDS_DEFAULT_URL; http:// or https:// only */
-    const char *cache_dir;  /* NULL: ward_cache_dir(NULL); "": fetch without caching */
-    unsigned max_retries;   /* retries on HTTP 429/503; 0 means the default (5),
-                               WARD_KDS_NO_RETRIES none */
-    unsigned backoff_ms;    /* first wait when no Retry-After is given (doubles on each
-                               retry); 0 means 1000 */
-    long timeout_s;         /* per request; 0 means 30 */
+    const char *base_url;  /* NULL: WARD_KDS_DEFAULT_URL; http:// or https:// only */
+    const char *cache_dir; /* NULL: ward_cache_dir(NULL); "": fetch without caching */
+    unsigned max_retries;  /* retries on HTTP 429/503; 0 means the default (5),
+                              WARD_KDS_NO_RETRIES none */
+    unsigned backoff_ms;   /* first wait when no Retry-After is given (doubles on each
+                              retry); 0 means 1000 */
+    long timeout_s;        /* per request; 0 means 30 */
 };
 
 /* What one fetch produced (owned bytes, as served). */
 struct ward_snp_collateral {
     enum ward_snp_product product;
-    struct ward_buf vcek;   /* DER; empty for VLEK-signed reports (KDS does not serve VLEKs) */
-    struct ward_buf chain;  /* PEM ASK+ARK or ASVK+ARK */
-    struct ward_buf crl;    /* DER */
+    struct ward_buf vcek;  /* DER; empty for VLEK-signed reports (KDS does not serve VLEKs) */
+    struct ward_buf chain; /* PEM ASK+ARK or ASVK+ARK */
+    struct ward_buf crl;   /* DER */
 };
 
 /* ward_snp_collateral_cleanup frees |c|'s buffers and zeroes it. */

@@ -1,0 +1,294 @@
+/*
+ * cli/cmd_fetch.c: `ward fetch snp`: fetch the SEV-SNP collateral of a report (VCEK,
+ * ASK/ASVK+ARK chain, CRL) from AMD KDS into the local cache, so that `ward verify`
+ * works offline, and optionally write it out as DER files.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/x509.h>
+
+#include "cli.h"
+#include "ward/collateral.h"
+#include "ward/crypto.h"
+#include "ward/snp.h"
+#include "ward/verify.h"
+
+#define EVIDENCE_MAX_LEN (1u << 20) /* a raw report or a JSON envelope */
+#define RETRIES_MAX 20u
+#define OUT_PATH_MAX 1024
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: ward fetch snp [options] EVIDENCE\n"
+            "\n"
+            "Fetch the VCEK, certificate chain and CRL for a SEV-SNP report from the AMD\n"
+            "Key Distribution Service into the cache that 'ward verify' reads offline.\n"
+            "EVIDENCE is a raw %u-byte attestation report or a JSON envelope\n"
+            "{\"tee\":\"snp\",\"evidence\":BASE64,...}; '-' reads standard input.\n"
+            "\n"
+            "options:\n"
+            "  --kds-url URL      KDS base URL (default $WARD_KDS_URL, else %s)\n"
+            "  --cache DIR        cache root (default $XDG_CACHE_HOME/ward or ~/.cache/ward)\n"
+            "  --product NAME     milan, genoa or turin (default: from the report's CPUID;\n"
+            "                     version-2 reports try each in turn)\n"
+            "  -o, --output DIR   also write vcek.der, ask.der (asvk.der), ark.der, crl.der\n"
+            "  --retries N        retries when rate limited, 0..%u (default 5)\n"
+            "  -h, --help         show this help\n"
+            "\n"
+            "exit status: 0 fetched, 1 the service refused (not found, rate limited,\n"
+            "bad response) or the evidence is malformed, 2 usage, I/O or network error\n",
+            WARD_SNP_REPORT_LEN, WARD_KDS_DEFAULT_URL, RETRIES_MAX);
+}
+
+/* exit_code maps a library error to the documented exit status. */
+static int exit_code(int err)
+{
+    switch (err) {
+    case WARD_OK:
+        return WARD_EXIT_OK;
+    case WARD_ERR_USAGE:
+    case WARD_ERR_IO:
+    case WARD_ERR_NET:
+    case WARD_ERR_NOMEM:
+        return WARD_EXIT_USAGE;
+    default:
+        return WARD_EXIT_REJECT;
+    }
+}
+
+/* load_report reads EVIDENCE (raw report or JSON envelope) and parses the report. */
+static int load_report(const char *path, struct ward_snp_report *out)
+{
+    struct ward_buf file = {0};
+    struct ward_envelope env;
+    memset(&env, 0, sizeof(env));
+    int rc = ward_read_file(path, EVIDENCE_MAX_LEN, &file);
+    if (rc != WARD_OK) {
+        return rc;
+    }
+    const struct ward_buf *report = &file;
+    rc = ward_envelope_parse(file.data, file.len, &env);
+    if (rc == WARD_OK) {
+        if (strcmp(env.tee, "snp") != 0) {
+            rc = ward_err_set(WARD_ERR_FORMAT, "%s: envelope tee is not \"snp\"", path);
+            goto out;
+        }
+        report = &env.evidence;
+    } else if (rc != WARD_ERR_NOT_FOUND) {
+        ward_err_prefix("%s", path);
+        goto out;
+    }
+    if (report->len != WARD_SNP_REPORT_LEN) {
+        rc = ward_err_set(WARD_ERR_FORMAT, "%s: not a %u-byte SEV-SNP report (%zu bytes)", path,
+                          WARD_SNP_REPORT_LEN, report->len);
+        goto out;
+    }
+    rc = ward_snp_report_parse(report->data, report->len, out);
+    if (rc != WARD_OK) {
+        ward_err_prefix("%s", path);
+    }
+out:
+    ward_envelope_cleanup(&env);
+    ward_buf_cleanup(&file);
+    return rc;
+}
+
+static int write_out(const char *dir, const char *name, const uint8_t *p, size_t len)
+{
+    char path[OUT_PATH_MAX];
+    int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (n <= 0 || (size_t)n >= sizeof(path)) {
+        return ward_err_set(WARD_ERR_USAGE, "output path is too long");
+    }
+    int rc = ward_write_file_atomic(path, p, len, 0644);
+    if (rc == WARD_OK) {
+        printf("wrote %s\n", path);
+    }
+    return rc;
+}
+
+/* write_chain splits the PEM chain and writes each certificate as DER: the first
+ * as ask.der (asvk.der for VLEK chains), the second as ark.der. */
+static int write_chain(const char *dir, const struct ward_buf *pem, bool vlek)
+{
+    static const char *const names[2][2] = {{"ask.der", "ark.der"}, {"asvk.der", "ark.der"}};
+    STACK_OF(X509) *certs = sk_X509_new_null();
+    if (certs == NULL) {
+        return ward_err_set(WARD_ERR_NOMEM, "out of memory");
+    }
+    int rc = ward_x509_parse_all(pem->data, pem->len, certs);
+    if (rc == WARD_OK && sk_X509_num(certs) != 2) {
+        rc = ward_err_set(WARD_ERR_FORMAT, "certificate chain has %d certificates, not 2",
+                          sk_X509_num(certs));
+    }
+    for (int i = 0; rc == WARD_OK && i < 2; i++) {
+        unsigned char *der = NULL;
+        int len = i2d_X509(sk_X509_value(certs, i), &der);
+        if (len <= 0) {
+            rc = ward_err_set(WARD_ERR_CRYPTO, "cannot encode certificate %d as DER", i + 1);
+            break;
+        }
+        rc = write_out(dir, names[vlek][i], der, (size_t)len);
+        OPENSSL_free(der);
+    }
+    sk_X509_pop_free(certs, X509_free);
+    return rc;
+}
+
+static int write_all(const char *dir, const struct ward_snp_collateral *c, bool vlek)
+{
+    int rc = ward_mkdir_p(dir, 0755);
+    if (rc == WARD_OK && !vlek) {
+        rc = write_out(dir, "vcek.der", c->vcek.data, c->vcek.len);
+    }
+    if (rc == WARD_OK) {
+        rc = write_chain(dir, &c->chain, vlek);
+    }
+    if (rc == WARD_OK) {
+        rc = write_out(dir, "crl.der", c->crl.data, c->crl.len);
+    }
+    return rc;
+}
+
+static int parse_product(const char *s, enum ward_snp_product *out)
+{
+    static const struct {
+        const char *name;
+        enum ward_snp_product product;
+    } products[] = {
+        {"milan", WARD_SNP_MILAN}, {"genoa", WARD_SNP_GENOA}, {"turin", WARD_SNP_TURIN}};
+    for (size_t i = 0; i < sizeof(products) / sizeof(products[0]); i++) {
+        if (strcasecmp(s, products[i].name) == 0) {
+            *out = products[i].product;
+            return WARD_OK;
+        }
+    }
+    return WARD_ERR_USAGE;
+}
+
+int fetch_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"kds-url", required_argument, NULL, 'u'},
+        {"cache", required_argument, NULL, 'c'},
+        {"product", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"retries", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct ward_kds_opts opts = {.base_url = getenv("WARD_KDS_URL")};
+    if (opts.base_url != NULL && opts.base_url[0] == '\0') {
+        opts.base_url = NULL;
+    }
+    const char *cache_opt = NULL;
+    const char *out_dir = NULL;
+    enum ward_snp_product product = WARD_SNP_PRODUCT_UNKNOWN;
+    int c;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            opts.base_url = optarg;
+            break;
+        case 'c':
+            cache_opt = optarg;
+            break;
+        case 'p':
+            if (parse_product(optarg, &product) != WARD_OK) {
+                cli_error("fetch", "--product must be milan, genoa or turin, not '%s'", optarg);
+                return WARD_EXIT_USAGE;
+            }
+            break;
+        case 'o':
+            out_dir = optarg;
+            break;
+        case 'r': {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || n > RETRIES_MAX) {
+                cli_error("fetch", "--retries must be a number from 0 to %u", RETRIES_MAX);
+                return WARD_EXIT_USAGE;
+            }
+            opts.max_retries = n == 0 ? WARD_KDS_NO_RETRIES : (unsigned)n;
+            break;
+        }
+        case 'h':
+            usage(stdout);
+            return WARD_EXIT_OK;
+        case ':':
+            cli_error("fetch", "option '%s' needs a value", argv[optind - 1]);
+            return WARD_EXIT_USAGE;
+        default:
+            cli_error("fetch", "unknown option '%s'", argv[optind - 1]);
+            usage(stderr);
+            return WARD_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return WARD_EXIT_USAGE;
+    }
+    if (strcmp(argv[optind], "snp") != 0) {
+        cli_error("fetch", "unknown vendor '%s' (supported: snp)", argv[optind]);
+        return WARD_EXIT_USAGE;
+    }
+    if (argc - optind != 2) {
+        cli_error("fetch", "expected one EVIDENCE file after 'snp'");
+        usage(stderr);
+        return WARD_EXIT_USAGE;
+    }
+    const char *evidence = argv[optind + 1];
+
+    char cache[WARD_CACHE_PATH_MAX];
+    int rc = ward_cache_dir(cache_opt, cache, sizeof(cache));
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s", ward_err_detail());
+        return WARD_EXIT_USAGE;
+    }
+    opts.cache_dir = cache;
+
+    struct ward_snp_report report;
+    rc = load_report(evidence, &report);
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s", ward_err_detail());
+        return exit_code(rc);
+    }
+    bool vlek = ward_snp_signing_key(&report) == WARD_SNP_KEY_VLEK;
+
+    struct ward_snp_collateral col;
+    memset(&col, 0, sizeof(col));
+    rc = ward_kds_fetch_snp(&report, product, &opts, &col);
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s%s", ward_err_detail(),
+                  rc == WARD_ERR_RATE_LIMIT ? " (try again later or raise --retries)" : "");
+        return exit_code(rc);
+    }
+
+    struct ward_snp_cache_paths paths;
+    rc = ward_snp_cache_paths(cache, col.product, &report, &paths);
+    if (rc == WARD_OK) {
+        printf("fetched SEV-SNP collateral for %s (%s-signed report) from %s\n",
+               ward_snp_product_name(col.product), vlek ? "VLEK" : "VCEK",
+               opts.base_url != NULL ? opts.base_url : WARD_KDS_DEFAULT_URL);
+        if (!vlek) {
+            printf("vcek  %s\n", paths.vcek);
+        }
+        printf("chain %s\n", paths.chain);
+        printf("crl   %s\n", paths.crl);
+        if (out_dir != NULL) {
+            rc = write_all(out_dir, &col, vlek);
+        }
+    }
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s", ward_err_detail());
+    }
+    ward_snp_collateral_cleanup(&col);
+    return exit_code(rc);
+}
