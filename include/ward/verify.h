@@ -79,6 +79,20 @@ int ward_policy_parse(const char *json_text, size_t len, struct ward_policy **ou
 int ward_policy_load(const char *path, struct ward_policy **out) WARD_MUST_CHECK;
 void ward_policy_free(struct ward_policy *p);
 
+/* ---- verified-chain cache ---- */
+
+/* A bounded cache of certificate chains that already verified, keyed by the
+ * fingerprints of every certificate in the path and valid only inside the
+ * chain's common validity window. A verifier that appraises many reports from
+ * the same platforms (a service, a benchmark) keeps one and passes it in
+ * ward_verify_opts; revocation is still checked on every appraisal. Thread-safe. */
+struct ward_chain_cache;
+
+/* ward_chain_cache_new makes a cache of at most |max_entries| chains. */
+int ward_chain_cache_new(size_t max_entries, struct ward_chain_cache **out) WARD_MUST_CHECK;
+/* ward_chain_cache_free frees |c|. Accepts NULL. */
+void ward_chain_cache_free(struct ward_chain_cache *c);
+
 /* ---- verification inputs ---- */
 
 /* A named byte string borrowed from the caller (a file's name and contents). */
@@ -104,6 +118,7 @@ struct ward_verify_opts {
     uint8_t report_data[64];         /* expected report_data when has_report_data */
     const char *sim_dir;             /* directory of simulator roots to trust; NULL: none */
     const char *cache_dir;           /* collateral cache; NULL: $XDG_CACHE_HOME/ward; "" disables */
+    struct ward_chain_cache *chain_cache; /* verified chains to reuse; NULL: none */
 };
 
 /* ward_verify_snp appraises a raw SEV-SNP report. Returns WARD_OK whenever an

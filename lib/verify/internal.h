@@ -46,6 +46,20 @@ struct snp_policy {
     uint8_t min_abi_major, min_abi_minor;
 };
 
+/* The identity of a certificate path: SHA-256 over its certificates'
+ * fingerprints, and the window in which all of them are valid. */
+struct chain_key {
+    uint8_t key[32];
+    int64_t not_before;
+    int64_t not_after;
+};
+
+int chain_cache_key(X509 *leaf, STACK_OF(X509) *inter, STACK_OF(X509) *roots,
+                    struct chain_key *out) WARD_MUST_CHECK;
+/* chain_cache_hit: whether |c| (may be NULL) holds |k| and |at| is in its window. */
+bool chain_cache_hit(struct ward_chain_cache *c, const struct chain_key *k, int64_t at);
+void chain_cache_put(struct ward_chain_cache *c, const struct chain_key *k);
+
 struct ward_policy {
     struct snp_policy snp;
 };
