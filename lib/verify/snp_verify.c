@@ -176,6 +176,27 @@ static int sort_cert(struct ctx *c, X509 *cert)
     return WARD_OK;
 }
 
+/* Reads one certificate file: DER, PEM (one or more), or the GUID certificate
+ * table of an extended report (SNP_GET_EXT_REPORT, configfs-tsm auxblob). */
+static int parse_cert_file(const struct ward_blob *f, STACK_OF(X509) *out)
+{
+    struct ward_snp_cert_table t;
+    bool pem_or_der = f->len > 0 && (f->data[0] == 0x30 || f->data[0] == '-');
+    if (pem_or_der || ward_snp_cert_table_parse(f->data, f->len, &t) != WARD_OK) {
+        return ward_x509_parse_all(f->data, f->len, out);
+    }
+    for (size_t i = 0; i < t.num_entries; i++) {
+        if (t.entries[i].kind == WARD_SNP_CERT_OTHER) {
+            continue; /* entries ward does not know (e.g. a CRL GUID) are not certificates */
+        }
+        int rc = ward_x509_parse_all(t.entries[i].der, t.entries[i].der_len, out);
+        if (rc != WARD_OK) {
+            return ward_err_prefix("certificate table entry %zu", i);
+        }
+    }
+    return WARD_OK;
+}
+
 /* Parses the caller's certificate and CRL files. A damaged file fails the check it
  * belongs to (chain or revocation) with the file's name. Returns false if one failed. */
 static bool gather_inputs(struct ctx *c)
@@ -190,8 +211,7 @@ static bool gather_inputs(struct ctx *c)
     }
     for (size_t i = 0; i < o->num_cert_files; i++) {
         STACK_OF(X509) *tmp = sk_X509_new_null();
-        int rc = tmp ? ward_x509_parse_all(o->cert_files[i].data, o->cert_files[i].len, tmp)
-                     : ward_err_set(WARD_ERR_NOMEM, "out of memory");
+        int rc = tmp ? parse_cert_file(&o->cert_files[i], tmp) : ward_err_set(WARD_ERR_NOMEM, "out of memory");
         for (int k = 0; rc == WARD_OK && k < sk_X509_num(tmp); k++) {
             rc = sort_cert(c, sk_X509_value(tmp, k));
         }

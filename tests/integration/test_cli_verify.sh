@@ -113,6 +113,45 @@ if "$ward" sim snp --dir "$tmp/sim" -o "$tmp/simout" --report-data "$rd" >"$tmp/
 else
     fail "ward sim snp: $(cat "$tmp/err")"
 fi
+# Every product, both report versions, VCEK and VLEK; the envelope carries the certs.
+for product in milan genoa turin; do
+    for kind in vcek vlek; do
+        for ver in 3 5; do
+            flag=()
+            [ "$kind" = vlek ] && flag=(--vlek)
+            out=$tmp/sim-$product-$kind-$ver
+            if ! "$ward" sim snp --dir "$tmp/sim" --product "$product" --version "$ver" "${flag[@]}" \
+                -o "$out" --envelope "$out/env.json" >/dev/null 2>"$tmp/err"; then
+                fail "sim $product $kind v$ver: $(cat "$tmp/err")"
+                continue
+            fi
+            expect_exit 0 "simulated $product $kind v$ver verifies" -- "$ward" verify --allow-sim "$tmp/sim" --json "$out/env.json"
+            json_check "j['claims']['product'].lower()=='$product' and j['claims']['signing_key']=='$kind' and j['claims']['version']==$ver and j['simulated'] is True" "claims of simulated $product $kind v$ver"
+        done
+    done
+done
+out=$tmp/sim-debug
+"$ward" sim snp --dir "$tmp/sim" --debug -o "$out" --envelope "$out/env.json" >/dev/null 2>&1
+expect_exit 1 "simulated debug guest refused by default" -- "$ward" verify --allow-sim "$tmp/sim" --json "$out/env.json"
+json_check 'j["checks"]["policy"]=="fail" and j["checks"]["chain"]=="pass"' "debug refusal on simulated evidence"
+
+# --- the extended-report certificate table as a --certs file
+python3 - "$g" "$tmp/table.bin" <<'PY'
+import struct, sys, uuid
+d, out = sys.argv[1], sys.argv[2]
+ents = [("63da758d-e664-4564-adc5-f4b93be8accd", "vcek.der"), ("4ab7b379-bbac-4fe4-a02f-05aef327c782", "ask.der")]
+off, hdr, body = (len(ents) + 1) * 24, b"", b""
+for g, f in ents:
+    c = open(f"{d}/{f}", "rb").read()
+    hdr += uuid.UUID(g).bytes_le + struct.pack("<II", off, len(c))
+    off += len(c)
+    body += c
+open(out, "wb").write(hdr + b"\0" * 24 + body)
+PY
+expect_exit 0 "certificate table (SNP_GET_EXT_REPORT layout) as --certs" -- "$ward" verify --certs "$tmp/table.bin" "${asof[@]}" "$g/report.bin"
+python3 -c "import sys; b=bytearray(open(sys.argv[1],'rb').read()); b[20]^=0x40; open(sys.argv[2],'wb').write(b)" "$tmp/table.bin" "$tmp/table-bad.bin"
+expect_exit 1 "certificate table with an out-of-range entry" -- "$ward" verify --certs "$tmp/table-bad.bin" "${asof[@]}" --json "$g/report.bin"
+json_check 'j["checks"]["chain"]=="fail"' "bad table fails the chain check"
 
 echo "cli verify: $failures failure(s)"
 [ "$failures" -eq 0 ]
