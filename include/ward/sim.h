@@ -38,8 +38,8 @@ struct ward_snp_sim_opts {
     enum ward_snp_product product; /* 0: Milan */
     uint32_t version;              /* 3 or 5; 0: the template's version, else 5 */
     bool vlek;                     /* sign with a VLEK chained to an ASVK (default VCEK) */
-    const struct ward_snp_report *template; /* the report to sign; NULL: the product's
-                                              defaults (ward_snp_sim_defaults) */
+    /* The report to sign (borrowed); NULL: the product's defaults (ward_snp_sim_defaults). */
+    const struct ward_snp_report *template;
 };
 
 /* ward_snp_sim_defaults fills |out| with a plausible report for |product| (0:
@@ -74,9 +74,9 @@ int ward_snp_sim_defaults(enum ward_snp_product product, uint32_t version,
  * product or version, or a template whose CPUID names another product;
  * WARD_ERR_IO for the directory; WARD_ERR_FORMAT for unreadable or mismatched
  * simulator files; WARD_ERR_CRYPTO. */
-int ward_snp_sim_report(const struct ward_snp_sim_opts *opts, uint8_t out_report[WARD_SNP_REPORT_LEN],
-                        struct ward_buf *out_leaf, struct ward_buf *out_ask, struct ward_buf *out_ark)
-    WARD_MUST_CHECK;
+int ward_snp_sim_report(const struct ward_snp_sim_opts *opts,
+                        uint8_t out_report[WARD_SNP_REPORT_LEN], struct ward_buf *out_leaf,
+                        struct ward_buf *out_ask, struct ward_buf *out_ark) WARD_MUST_CHECK;
 
 /* ward_snp_sim_roots loads the simulator ARKs found in |dir| (|dir|/snp/<P>/ark.der,
  * one per product that has been used, in name order) and appends them to
