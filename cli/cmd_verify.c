@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "ward/crypto.h"
 #include "ward/json.h"
+#include "ward/sim.h"
 #include "ward/snp.h"
 #include "ward/verify.h"
 
@@ -40,7 +41,8 @@ static void usage(FILE *f)
             "  --certs FILE       VCEK/VLEK, ASK/ASVK, ARK: DER or PEM, any order, repeatable\n"
             "  --crl FILE         CRL (DER or PEM) to check revocation with, repeatable\n"
             "  --as-of TIME       verify as of this RFC 3339 time (default: now)\n"
-            "  --policy FILE      appraisal policy (docs/policy.md); default refuses debug guests\n"
+            "  --policy FILE      appraisal policy (docs/policy.md); the default refuses debug\n"
+            "                     guests and guests that allow a migration agent\n"
             "  --report-data HEX  expected REPORT_DATA (64 bytes, 128 hex digits)\n"
             "  --allow-sim DIR    also trust the simulator roots in DIR (results say so)\n"
             "  --json             print the appraisal as JSON\n"
@@ -121,6 +123,9 @@ int verify_main(int argc, char **argv)
     struct ward_appraisal a;
     bool json = false, have_appraisal = false;
     const char *tee = NULL;
+    struct ward_blob all_certs[MAX_FILES + WARD_ENVELOPE_MAX_CERTS];
+    char env_names[WARD_ENVELOPE_MAX_CERTS][32];
+    size_t all_num = 0;
     int ret = WARD_EXIT_USAGE, opt;
 
     optind = 1;
@@ -144,6 +149,10 @@ int verify_main(int argc, char **argv)
                 cli_error("verify", "--as-of: %s", ward_err_detail());
                 goto out;
             }
+            if (opts.at <= 0) {
+                cli_error("verify", "--as-of must be after 1970-01-01T00:00:00Z");
+                goto out;
+            }
             break;
         case 'p':
             ward_policy_free(policy);
@@ -160,9 +169,17 @@ int verify_main(int argc, char **argv)
             }
             opts.has_report_data = true;
             break;
-        case 's':
+        case 's': {
+            STACK_OF(X509) *roots = sk_X509_new_null();
+            int src = roots ? ward_snp_sim_roots(optarg, roots) : WARD_ERR_NOMEM;
+            sk_X509_pop_free(roots, X509_free);
+            if (src != WARD_OK) {
+                cli_error("verify", "--allow-sim %s: %s", optarg, ward_err_detail());
+                goto out;
+            }
             opts.sim_dir = optarg;
             break;
+        }
         case 'j':
             json = true;
             break;
@@ -195,8 +212,10 @@ int verify_main(int argc, char **argv)
         goto out;
     }
     opts.policy = policy;
-    opts.cert_files = certs.blobs;
-    opts.num_cert_files = certs.num;
+    memcpy(all_certs, certs.blobs, certs.num * sizeof(certs.blobs[0]));
+    all_num = certs.num;
+    opts.cert_files = all_certs;
+    opts.num_cert_files = all_num;
     opts.crl_files = crls.blobs;
     opts.num_crl_files = crls.num;
 
@@ -212,7 +231,14 @@ int verify_main(int argc, char **argv)
         }
         report = env.evidence.data;
         report_len = env.evidence.len;
-        opts.certs = env.certs;
+        /* The envelope's certificates join the --certs files, named by position. */
+        for (size_t i = 0; i < env.num_certs && all_num < MAX_FILES + WARD_ENVELOPE_MAX_CERTS; i++) {
+            snprintf(env_names[i], sizeof(env_names[i]), "envelope certs[%zu]", i);
+            all_certs[all_num++] = (struct ward_blob){.name = env_names[i], .data = env.certs[i].data,
+                                                      .len = env.certs[i].len};
+        }
+        opts.cert_files = all_certs;
+        opts.num_cert_files = all_num;
     } else if (rc != WARD_ERR_NOT_FOUND) {
         reject_malformed(&a, tee ? tee : "snp", ward_err_detail());
         have_appraisal = true;

@@ -71,8 +71,8 @@ json_t *ward_appraisal_to_json(const struct ward_appraisal *a);
 
 struct ward_policy; /* opaque; see docs/policy.md for the JSON document */
 
-/* ward_policy_default returns the default policy: refuse debug guests, check
- * everything else the inputs allow. Caller frees. */
+/* ward_policy_default returns the default policy: refuse debug guests and guests
+ * that allow a migration agent, check everything else the inputs allow. Caller frees. */
 int ward_policy_default(struct ward_policy **out) WARD_MUST_CHECK;
 /* ward_policy_parse parses a policy document. Unknown keys are errors. */
 int ward_policy_parse(const char *json_text, size_t len, struct ward_policy **out) WARD_MUST_CHECK;
@@ -103,7 +103,7 @@ struct ward_blob {
 };
 
 struct ward_verify_opts {
-    int64_t at;                      /* verification time; 0 means now */
+    int64_t at;                      /* verification time, seconds since the epoch; 0 means now */
     STACK_OF(X509) *certs;           /* certificates supplied with the evidence, any order; may be NULL */
     STACK_OF(X509_CRL) *crls;        /* CRLs supplied by the caller; may be NULL */
     /* Raw certificate and CRL files (DER or PEM) as the user gave them. They are
@@ -131,10 +131,15 @@ int ward_verify_snp(const uint8_t *report, size_t len, const struct ward_verify_
 
 /* The JSON envelope of docs/architecture.md: {"tee", "evidence": base64,
  * "certs": [base64 DER or PEM text], "runtime_data": base64, "nonce": base64}. */
+#define WARD_ENVELOPE_MAX_CERTS 16
+
 struct ward_envelope {
     char tee[16];
     struct ward_buf evidence;
-    STACK_OF(X509) *certs;           /* owned; may be empty */
+    size_t num_certs;
+    struct ward_buf certs[WARD_ENVELOPE_MAX_CERTS]; /* each DER or PEM, unparsed: the
+                                                      appraisal parses them so a bad one
+                                                      fails the chain check by name */
     struct ward_buf runtime_data;
     struct ward_buf nonce;
 };

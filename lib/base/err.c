@@ -29,7 +29,7 @@ static const char *const messages[WARD_ERR__COUNT] = {
     [WARD_ERR_JSON] = "malformed JSON",
 };
 
-/* One slot per thread: the library keeps no other global mutable state. */
+/* One slot per thread, so concurrent appraisals never see each other's errors. */
 static _Thread_local struct {
     int code;
     char detail[512];

@@ -6,11 +6,8 @@
 #include <string.h>
 
 #include "base/internal.h"
-#include "ward/crypto.h"
 #include "ward/json.h"
 #include "ward/verify.h"
-
-#define ENVELOPE_MAX_CERTS 16
 
 static int opt_b64(const json_t *o, const char *key, struct ward_buf *out)
 {
@@ -23,18 +20,11 @@ static int opt_b64(const json_t *o, const char *key, struct ward_buf *out)
     return rc == WARD_OK ? WARD_OK : ward_err_prefix("envelope: \"%s\"", key);
 }
 
-static int add_cert(const char *s, STACK_OF(X509) *certs, size_t i)
+/* A certificate entry is PEM text, or base64 of DER (or of PEM). */
+static int add_cert(const char *s, struct ward_buf *out, size_t i)
 {
-    int rc;
-    if (strncmp(s, "-----BEGIN", 10) == 0) {
-        rc = ward_x509_parse_all((const uint8_t *)s, strlen(s), certs);
-    } else {
-        DEFER(ward_buf_cleanupp) struct ward_buf der = {0};
-        rc = ward_base64_decode(s, &der);
-        if (rc == WARD_OK) {
-            rc = ward_x509_parse_all(der.data, der.len, certs);
-        }
-    }
+    int rc = strncmp(s, "-----BEGIN", 10) == 0 ? ward_buf_set(out, (const uint8_t *)s, strlen(s))
+                                               : ward_base64_decode(s, out);
     return rc == WARD_OK ? WARD_OK : ward_err_prefix("envelope: certs[%zu]", i);
 }
 
@@ -50,11 +40,6 @@ int ward_envelope_parse(const uint8_t *p, size_t len, struct ward_envelope *out)
     ENSURE_MSG(i < len && p[i] == '{', WARD_ERR_NOT_FOUND, "not a JSON envelope");
     memset(&e, 0, sizeof(e));
     GUARD(ward_json_parse(p, len, &doc));
-    e.certs = sk_X509_new_null();
-    if (e.certs == NULL) {
-        rc = ward_err_set(WARD_ERR_NOMEM, "out of memory");
-        goto out;
-    }
     const char *tee;
     if ((rc = ward_json_get_string(doc, "tee", &tee)) != WARD_OK) {
         ward_err_prefix("envelope");
@@ -75,9 +60,9 @@ int ward_envelope_parse(const uint8_t *p, size_t len, struct ward_envelope *out)
     json_t *certs = json_object_get(doc, "certs");
     if (certs != NULL) {
         json_t *c;
-        if (!json_is_array(certs) || json_array_size(certs) > ENVELOPE_MAX_CERTS) {
+        if (!json_is_array(certs) || json_array_size(certs) > WARD_ENVELOPE_MAX_CERTS) {
             rc = ward_err_set(WARD_ERR_FORMAT, "envelope: \"certs\" must be a list of at most %d",
-                              ENVELOPE_MAX_CERTS);
+                              WARD_ENVELOPE_MAX_CERTS);
             goto out;
         }
         json_array_foreach(certs, i, c) {
@@ -85,7 +70,8 @@ int ward_envelope_parse(const uint8_t *p, size_t len, struct ward_envelope *out)
                 rc = ward_err_set(WARD_ERR_FORMAT, "envelope: certs[%zu] must be a string", i);
                 goto out;
             }
-            GOTO_GUARD(rc, add_cert(json_string_value(c), e.certs, i), out);
+            GOTO_GUARD(rc, add_cert(json_string_value(c), &e.certs[i], i), out);
+            e.num_certs = i + 1;
         }
     }
     *out = e;
@@ -101,6 +87,8 @@ void ward_envelope_cleanup(struct ward_envelope *e)
     ward_buf_cleanup(&e->evidence);
     ward_buf_cleanup(&e->runtime_data);
     ward_buf_cleanup(&e->nonce);
-    sk_X509_pop_free(e->certs, X509_free);
+    for (size_t i = 0; i < WARD_ENVELOPE_MAX_CERTS; i++) {
+        ward_buf_cleanup(&e->certs[i]);
+    }
     memset(e, 0, sizeof(*e));
 }

@@ -2,6 +2,8 @@
  * lib/verify/policy.c: the appraisal policy document (docs/policy.md). Parsing is
  * strict: an unknown key is an error, so a typo cannot silently weaken a policy.
  */
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/internal.h"
@@ -67,6 +69,10 @@ static int hex_list(const json_t *obj, const char *key, size_t n, uint8_t **out,
     }
     ENSURE_MSG(json_is_array(arr) && json_array_size(arr) <= POLICY_MAX_LIST, WARD_ERR_JSON,
                "policy: \"%s\" must be a list of at most %d hex strings", key, POLICY_MAX_LIST);
+    /* An empty list would read as "allow nothing" to some and "no check" to others:
+     * it is refused, and leaving the key out means no check. */
+    ENSURE_MSG(json_array_size(arr) > 0, WARD_ERR_JSON,
+               "policy: \"%s\" is empty; leave it out to skip the check", key);
     size_t num = json_array_size(arr);
     uint8_t *v = calloc(num ? num : 1, n);
     GUARD_PTR(v);
@@ -186,7 +192,8 @@ static int parse_snp(const json_t *o, struct snp_policy *p)
     if ((v = json_object_get(o, "vmpls")) != NULL) {
         size_t i;
         json_t *e;
-        ENSURE_MSG(json_is_array(v), WARD_ERR_JSON, "policy: snp.vmpls must be a list of 0..3");
+        ENSURE_MSG(json_is_array(v) && json_array_size(v) > 0, WARD_ERR_JSON,
+                   "policy: snp.vmpls must be a non-empty list of 0..3");
         p->vmpl_mask = 0;
         json_array_foreach(v, i, e) {
             ENSURE_MSG(json_is_integer(e) && json_integer_value(e) >= 0 && json_integer_value(e) <= 3,
@@ -203,7 +210,8 @@ static int parse_snp(const json_t *o, struct snp_policy *p)
     if ((v = json_object_get(o, "signing_keys")) != NULL) {
         size_t i;
         json_t *e;
-        ENSURE_MSG(json_is_array(v), WARD_ERR_JSON, "policy: snp.signing_keys must be a list");
+        ENSURE_MSG(json_is_array(v) && json_array_size(v) > 0, WARD_ERR_JSON,
+                   "policy: snp.signing_keys must be a non-empty list");
         p->allow_vcek = p->allow_vlek = false;
         json_array_foreach(v, i, e) {
             const char *s = json_string_value(e);
@@ -225,7 +233,8 @@ static int parse_snp(const json_t *o, struct snp_policy *p)
     if ((v = json_object_get(o, "min_abi")) != NULL) {
         unsigned maj, min;
         char end;
-        ENSURE_MSG(json_is_string(v) && sscanf(json_string_value(v), "%u.%u%c", &maj, &min, &end) == 2 &&
+        ENSURE_MSG(json_is_string(v) && isdigit((unsigned char)json_string_value(v)[0]) &&
+                       sscanf(json_string_value(v), "%u.%u%c", &maj, &min, &end) == 2 &&
                        maj <= 255 && min <= 255,
                    WARD_ERR_JSON, "policy: snp.min_abi must be \"MAJOR.MINOR\"");
         p->min_abi_major = (uint8_t)maj;

@@ -128,6 +128,8 @@ static int add_claims(struct ctx *c)
                   (r->platform_info & WARD_SNP_PLATFORM_RAPL_DIS) != 0, "ciphertext_hiding",
                   (r->platform_info & WARD_SNP_PLATFORM_CIPHERTEXT_HIDING_EN) != 0,
                   "alias_check_complete", (r->platform_info & WARD_SNP_PLATFORM_ALIAS_CHECK_COMPLETE) != 0));
+    json_object_set_new(json_object_get(cl, "platform_info"), "tio_enabled",
+                        json_boolean(r->platform_info & WARD_SNP_PLATFORM_TIO_EN));
     char cur[16], com[16];
     snprintf(cur, sizeof(cur), "%u.%u.%u", r->current_major, r->current_minor, r->current_build);
     snprintf(com, sizeof(com), "%u.%u.%u", r->committed_major, r->committed_minor, r->committed_build);
@@ -198,7 +200,8 @@ static int parse_cert_file(const struct ward_blob *f, STACK_OF(X509) *out)
 }
 
 /* Parses the caller's certificate and CRL files. A damaged file fails the check it
- * belongs to (chain or revocation) with the file's name. Returns false if one failed. */
+ * belongs to (chain or revocation) with the file's name. Returns false if a
+ * certificate failed (a bad CRL fails revocation but does not stop the chain check). */
 static bool gather_inputs(struct ctx *c)
 {
     const struct ward_verify_opts *o = c->opts;
@@ -226,7 +229,6 @@ static bool gather_inputs(struct ctx *c)
         X509_CRL *crl = sk_X509_CRL_value(o->crls, i);
         if (X509_CRL_up_ref(crl) != 1 || sk_X509_CRL_push(c->crls, crl) <= 0) {
             ward_appraisal_fail(c->a, WARD_CHECK_REVOCATION, "out of memory");
-            ok = false;
         }
     }
     for (size_t i = 0; i < o->num_crl_files; i++) {
@@ -234,11 +236,9 @@ static bool gather_inputs(struct ctx *c)
         if (ward_crl_parse(o->crl_files[i].data, o->crl_files[i].len, &crl) != WARD_OK) {
             ward_appraisal_fail(c->a, WARD_CHECK_REVOCATION, "CRL %s: %s", o->crl_files[i].name,
                                 ward_err_detail());
-            ok = false;
         } else if (sk_X509_CRL_push(c->crls, crl) <= 0) {
             X509_CRL_free(crl);
             ward_appraisal_fail(c->a, WARD_CHECK_REVOCATION, "out of memory");
-            ok = false;
         }
     }
     return ok;
@@ -413,12 +413,14 @@ static bool check_chain(struct ctx *c)
             sk_X509_push(inter, mine);
         }
     }
+    char sim_err[200] = "";
     if (c->opts->sim_dir != NULL) {
         sim = sk_X509_new_null();
         if (sim == NULL || ward_snp_sim_roots(c->opts->sim_dir, sim) != WARD_OK) {
-            ward_appraisal_fail(a, WARD_CHECK_CHAIN, "simulator roots in %s: %s", c->opts->sim_dir,
-                                ward_err_detail());
-            goto out;
+            snprintf(sim_err, sizeof(sim_err), "; simulator roots in %s: %s", c->opts->sim_dir,
+                     ward_err_detail());
+            sk_X509_pop_free(sim, X509_free);
+            sim = NULL;
         }
     }
     /* A root the caller supplied must be the pinned one (or a trusted simulator root). */
@@ -484,8 +486,8 @@ static bool check_chain(struct ctx *c)
         }
     }
     if (rc != WARD_OK) {
-        ward_appraisal_fail(a, WARD_CHECK_CHAIN, "%s chain to AMD ARK-%s: %s", key_name(c->key),
-                            ward_snp_product_name(c->product), ward_err_detail());
+        ward_appraisal_fail(a, WARD_CHECK_CHAIN, "%s chain to AMD ARK-%s: %s%s", key_name(c->key),
+                            ward_snp_product_name(c->product), ward_err_detail(), sim_err);
         goto out;
     }
     /* The VCEK is per chip: its hwID must be this report's CHIP_ID (unless masked). */
@@ -512,15 +514,50 @@ out:
     return ok;
 }
 
+/* Whether some CRL in |crls| names |issuer| as its issuer. */
+static bool crl_from(STACK_OF(X509_CRL) *crls, X509 *issuer)
+{
+    for (int i = 0; i < sk_X509_CRL_num(crls); i++) {
+        if (X509_NAME_cmp(X509_CRL_get_issuer(sk_X509_CRL_value(crls, i)), X509_get_subject_name(issuer)) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* AMD's KDS publishes one CRL per product, issued by the ARK; it covers the ASK
+ * and ASVK. VCEKs and VLEKs are covered by no CRL. So a CRL applies when the ARK
+ * (or, for completeness, the ASK/ASVK) issued it; others are a caller's mistake. */
 static void check_revocation(struct ctx *c)
 {
     struct ward_appraisal *a = c->a;
-    if (sk_X509_CRL_num(c->crls) == 0) {
-        if (c->pol->require_crl) {
-            ward_appraisal_fail(a, WARD_CHECK_REVOCATION,
-                                "policy requires a CRL and none was given or cached (ward fetch snp)");
+    X509 *ark = sk_X509_value(c->roots, 0);
+    bool from_ark = false, relevant = false;
+    for (int i = 0; i < sk_X509_num(c->roots); i++) {
+        from_ark |= crl_from(c->crls, sk_X509_value(c->roots, i));
+    }
+    relevant = from_ark;
+    for (int i = 0; i < sk_X509_num(c->intermediates); i++) {
+        relevant |= crl_from(c->crls, sk_X509_value(c->intermediates, i));
+    }
+    if (a->checks[WARD_CHECK_REVOCATION] == WARD_STATUS_FAIL) {
+        return; /* a CRL file was already found damaged */
+    }
+    if (sk_X509_CRL_num(c->crls) == 0 || !from_ark) {
+        char cn[128] = "?";
+        if (ark != NULL && ward_x509_subject_cn(ark, cn, sizeof(cn)) != WARD_OK) {
+            ward_err_clear();
         }
-        return;
+        if (sk_X509_CRL_num(c->crls) > 0 && !relevant) {
+            ward_appraisal_fail(a, WARD_CHECK_REVOCATION, "no given CRL is issued by this chain (expected one from %s)",
+                                cn);
+        } else if (c->pol->require_crl) {
+            ward_appraisal_fail(a, WARD_CHECK_REVOCATION,
+                                "policy requires the CRL of %s and none was given or cached (ward fetch snp)", cn);
+        }
+        if (!relevant) {
+            return;
+        }
     }
     STACK_OF(X509) *inter = sk_X509_dup(c->intermediates);
     const struct amd_roots *amd;
@@ -531,7 +568,7 @@ static void check_revocation(struct ctx *c)
         }
     }
     ward_err_clear();
-    struct ward_chain_opts co = {.at = c->at, .crls = c->crls, .crl_required = c->pol->require_crl};
+    struct ward_chain_opts co = {.at = c->at, .crls = c->crls};
     int rc = ward_x509_verify_chain(c->leaf, inter, c->roots, &co);
     sk_X509_free(inter);
     if (rc != WARD_OK) {
@@ -710,13 +747,8 @@ static int appraise(struct ctx *c, const uint8_t *report, size_t len)
 
     /* Fill gaps from the collateral cache. */
     if (sk_X509_num(c->leaves) == 0 || sk_X509_CRL_num(c->crls) == 0) {
-        if (from_cpu != WARD_SNP_PRODUCT_UNKNOWN) {
-            load_cache(c, from_cpu);
-        } else {
-            for (int p = WARD_SNP_MILAN; p <= WARD_SNP_TURIN && sk_X509_num(c->leaves) == 0; p++) {
-                load_cache(c, (enum ward_snp_product)p);
-            }
-        }
+        /* For version 2 (no CPUID) the cache finds the product by this chip's VCEK. */
+        load_cache(c, from_cpu);
     }
     c->product = from_cpu;
     if (c->key == WARD_SNP_KEY_NONE) {
