@@ -91,7 +91,29 @@ echo '{"version":1,"snp":{"allow_debug":true,"min_tcb":{"snp":99}}}' >"$tmp/poli
 expect_exit 1 "TCB below the policy minimum" -- "$ward" verify --certs "$dbg/vcek.der" --as-of 2022-09-25T00:55:28Z --policy "$tmp/policy-tcb.json" --json "$dbg/report.bin"
 json_check 'j["checks"]["tcb"]=="fail"' "minimum TCB fails the tcb check"
 
+# --- revocation
+expect_exit 0 "the ARK's CRL satisfies require_crl" -- "$ward" verify "${gcerts[@]}" "${asof[@]}" --crl "$data/roots/amd/genoa_crl.pem" --policy <(echo '{"snp":{"require_crl":true}}') --json "$g/report.bin"
+json_check 'j["checks"]["revocation"]=="pass"' "revocation passes with Genoa's CRL"
+expect_exit 1 "require_crl without a CRL" -- "$ward" verify "${gcerts[@]}" "${asof[@]}" --policy <(echo '{"snp":{"require_crl":true}}') --json "$g/report.bin"
+json_check 'j["checks"]["revocation"]=="fail"' "missing CRL fails revocation"
+expect_exit 1 "a CRL of another product" -- "$ward" verify "${gcerts[@]}" "${asof[@]}" --crl "$data/roots/amd/milan_crl.pem" --json "$g/report.bin"
+json_check 'j["checks"]["revocation"]=="fail" and j["checks"]["chain"]=="pass"' "unrelated CRL fails revocation, chain still checked"
+head -c 200 "$data/roots/amd/genoa_crl.pem" >"$tmp/crl-short.pem"
+expect_exit 1 "a damaged CRL file" -- "$ward" verify "${gcerts[@]}" "${asof[@]}" --crl "$tmp/crl-short.pem" --json "$g/report.bin"
+json_check 'j["checks"]["revocation"]=="fail" and j["checks"]["chain"]=="pass"' "damaged CRL fails revocation only"
+python3 - "$g" "$tmp/env-badcert.json" <<'PY'
+import base64, json, sys
+d, out = sys.argv[1], sys.argv[2]
+b = lambda f: base64.b64encode(open(f"{d}/{f}", "rb").read()).decode()
+json.dump({"tee": "snp", "evidence": b("report.bin"), "certs": [b("vcek.der"), base64.b64encode(b"not a cert").decode()]}, open(out, "w"))
+PY
+expect_exit 1 "envelope with a damaged certificate" -- "$ward" verify "${asof[@]}" --json "$tmp/env-badcert.json"
+json_check 'j["checks"]["chain"]=="fail" and "envelope certs[1]" in j["errors"][0]["message"]' "envelope certificate failure names the chain check and the entry"
+
 # --- usage and I/O errors: exit 2
+mkdir -p "$tmp/empty-sim"
+expect_exit 2 "--allow-sim with a directory holding no simulator roots" -- "$ward" verify --allow-sim "$tmp/empty-sim" "${gcerts[@]}" "${asof[@]}" "$g/report.bin"
+expect_exit 2 "--as-of at the epoch" -- "$ward" verify --as-of 1970-01-01T00:00:00Z "$g/report.bin"
 expect_exit 2 "missing evidence file" -- "$ward" verify "$tmp/nonexistent.bin"
 expect_exit 2 "unknown option" -- "$ward" verify --bogus "$g/report.bin"
 expect_exit 2 "bad --as-of" -- "$ward" verify --as-of yesterday "$g/report.bin"
