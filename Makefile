@@ -19,7 +19,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_MERGE   ?= 0
 
 # Debian 12 packages. libclang-rt-14-dev carries libFuzzer and the sanitizer runtimes.
-DEPS := build-essential meson ninja-build pkg-config clang libclang-rt-14-dev llvm \
+DEPS := build-essential meson ninja-build pkg-config clang clang-format libclang-rt-14-dev llvm \
         libssl-dev openssl libjansson-dev libcurl4-openssl-dev libcmocka-dev \
         python3 ca-certificates git
 

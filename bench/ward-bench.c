@@ -92,7 +92,8 @@ static bool snp_raw(void *arg)
     struct snp_bench *b = arg;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     bool ok = md != NULL && EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, b->vcek_key) == 1 &&
-              EVP_DigestVerify(md, b->der_sig, (size_t)b->der_sig_len, b->report.data, WARD_SNP_SIGNED_LEN) == 1;
+              EVP_DigestVerify(md, b->der_sig, (size_t)b->der_sig_len, b->report.data,
+                               WARD_SNP_SIGNED_LEN) == 1;
     EVP_MD_CTX_free(md);
     return ok;
 }
@@ -163,7 +164,8 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     double seconds = 4;
-    const char *dir = getenv("WARD_TEST_DATA") ? getenv("WARD_TEST_DATA") : WARD_SOURCE_DIR "/tests/data";
+    const char *dir =
+        getenv("WARD_TEST_DATA") ? getenv("WARD_TEST_DATA") : WARD_SOURCE_DIR "/tests/data";
     int opt;
     if (argc < 2 || strcmp(argv[1], "snp") != 0) {
         fprintf(stderr, "usage: ward-bench snp [--seconds N] [--data DIR]\n");

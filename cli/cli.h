@@ -7,9 +7,9 @@
 #include "ward/base.h"
 
 /* Exit codes shared by every subcommand (a contract other tools rely on). */
-#define WARD_EXIT_OK 0       /* success; for verify: verdict pass */
-#define WARD_EXIT_REJECT 1   /* evidence rejected (any reason, including malformed input) */
-#define WARD_EXIT_USAGE 2    /* usage or I/O error */
+#define WARD_EXIT_OK 0     /* success; for verify: verdict pass */
+#define WARD_EXIT_REJECT 1 /* evidence rejected (any reason, including malformed input) */
+#define WARD_EXIT_USAGE 2  /* usage or I/O error */
 
 int verify_main(int argc, char **argv);
 int sim_main(int argc, char **argv);

@@ -82,8 +82,8 @@ static void print_human(const struct ward_appraisal *a)
     for (int c = 0; c < WARD_CHECK__COUNT; c++) {
         printf("  %-12s %s\n", ward_check_name((enum ward_check)c), ward_status_name(a->checks[c]));
     }
-    static const char *const shown[] = {"product", "version", "signing_key", "measurement", "report_data",
-                                        "vmpl", "chip_id"};
+    static const char *const shown[] = {"product",     "version", "signing_key", "measurement",
+                                        "report_data", "vmpl",    "chip_id"};
     for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
         json_t *v = json_object_get(a->claims, shown[i]);
         if (v == NULL) {
@@ -108,12 +108,18 @@ static void reject_malformed(struct ward_appraisal *a, const char *tee, const ch
 int verify_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"tee", required_argument, NULL, 't'},       {"certs", required_argument, NULL, 'c'},
-        {"crl", required_argument, NULL, 'r'},       {"as-of", required_argument, NULL, 'a'},
-        {"policy", required_argument, NULL, 'p'},    {"report-data", required_argument, NULL, 'd'},
-        {"allow-sim", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-        {"cache", required_argument, NULL, 'C'},     {"no-cache", no_argument, NULL, 'N'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+        {"tee", required_argument, NULL, 't'},
+        {"certs", required_argument, NULL, 'c'},
+        {"crl", required_argument, NULL, 'r'},
+        {"as-of", required_argument, NULL, 'a'},
+        {"policy", required_argument, NULL, 'p'},
+        {"report-data", required_argument, NULL, 'd'},
+        {"allow-sim", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"cache", required_argument, NULL, 'C'},
+        {"no-cache", no_argument, NULL, 'N'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct files certs = {0}, crls = {0};
     struct ward_verify_opts opts = {0};
@@ -163,7 +169,8 @@ int verify_main(int argc, char **argv)
             }
             break;
         case 'd':
-            if (ward_hex_decode_exact(optarg, opts.report_data, sizeof(opts.report_data)) != WARD_OK) {
+            if (ward_hex_decode_exact(optarg, opts.report_data, sizeof(opts.report_data)) !=
+                WARD_OK) {
                 cli_error("verify", "--report-data: %s", ward_err_detail());
                 goto out;
             }
@@ -225,17 +232,19 @@ int verify_main(int argc, char **argv)
     if (rc == WARD_OK) {
         if (strcmp(env.tee, "snp") != 0 || (tee != NULL && strcmp(tee, env.tee) != 0)) {
             char why[96];
-            snprintf(why, sizeof(why), "envelope: tee \"%.16s\" is not supported here (expected snp)", env.tee);
+            snprintf(why, sizeof(why),
+                     "envelope: tee \"%.16s\" is not supported here (expected snp)", env.tee);
             reject_malformed(&a, tee ? tee : "snp", why);
             have_appraisal = true;
         }
         report = env.evidence.data;
         report_len = env.evidence.len;
         /* The envelope's certificates join the --certs files, named by position. */
-        for (size_t i = 0; i < env.num_certs && all_num < MAX_FILES + WARD_ENVELOPE_MAX_CERTS; i++) {
+        for (size_t i = 0; i < env.num_certs && all_num < MAX_FILES + WARD_ENVELOPE_MAX_CERTS;
+             i++) {
             snprintf(env_names[i], sizeof(env_names[i]), "envelope certs[%zu]", i);
-            all_certs[all_num++] = (struct ward_blob){.name = env_names[i], .data = env.certs[i].data,
-                                                      .len = env.certs[i].len};
+            all_certs[all_num++] = (struct ward_blob){
+                .name = env_names[i], .data = env.certs[i].data, .len = env.certs[i].len};
         }
         opts.cert_files = all_certs;
         opts.num_cert_files = all_num;
@@ -265,7 +274,8 @@ int verify_main(int argc, char **argv)
         print_human(&a);
     }
     for (size_t i = 0; json && i < a.num_errors; i++) {
-        fprintf(stderr, "ward verify: %s: %s\n", ward_check_name(a.errors[i].check), a.errors[i].message);
+        fprintf(stderr, "ward verify: %s: %s\n", ward_check_name(a.errors[i].check),
+                a.errors[i].message);
     }
     ret = ward_appraisal_verdict(&a) ? WARD_EXIT_OK : WARD_EXIT_REJECT;
 out:

@@ -27,25 +27,25 @@ extern "C" {
 /* Error codes. Every code has a message in lib/base/err.c. */
 enum ward_err {
     WARD_OK = 0,
-    WARD_ERR_NOMEM,       /* allocation failed or a named maximum was hit */
-    WARD_ERR_USAGE,       /* caller passed an invalid argument or option */
-    WARD_ERR_IO,          /* file or device I/O failed */
-    WARD_ERR_TRUNCATED,   /* input ends before a field it must contain */
-    WARD_ERR_TRAILING,    /* bytes left over after a complete structure */
-    WARD_ERR_RESERVED,    /* a reserved field is not zero */
-    WARD_ERR_VERSION,     /* unknown or unsupported format version */
-    WARD_ERR_FORMAT,      /* malformed input (bad value, bad encoding) */
-    WARD_ERR_CRYPTO,      /* the crypto library failed internally */
-    WARD_ERR_SIGNATURE,   /* a signature does not verify */
-    WARD_ERR_CHAIN,       /* a certificate chain does not verify */
-    WARD_ERR_REVOKED,     /* a certificate is revoked */
-    WARD_ERR_EXPIRED,     /* a certificate or CRL is not valid at the given time */
-    WARD_ERR_MISMATCH,    /* two things that must agree do not */
-    WARD_ERR_POLICY,      /* evidence is genuine but the policy refuses it */
-    WARD_ERR_NOT_FOUND,   /* a needed input (cert, cache entry, file) is missing */
-    WARD_ERR_NET,         /* a network request failed */
-    WARD_ERR_RATE_LIMIT,  /* a service asked us to slow down and we gave up */
-    WARD_ERR_JSON,        /* JSON text is malformed or has the wrong shape */
+    WARD_ERR_NOMEM,      /* allocation failed or a named maximum was hit */
+    WARD_ERR_USAGE,      /* caller passed an invalid argument or option */
+    WARD_ERR_IO,         /* file or device I/O failed */
+    WARD_ERR_TRUNCATED,  /* input ends before a field it must contain */
+    WARD_ERR_TRAILING,   /* bytes left over after a complete structure */
+    WARD_ERR_RESERVED,   /* a reserved field is not zero */
+    WARD_ERR_VERSION,    /* unknown or unsupported format version */
+    WARD_ERR_FORMAT,     /* malformed input (bad value, bad encoding) */
+    WARD_ERR_CRYPTO,     /* the crypto library failed internally */
+    WARD_ERR_SIGNATURE,  /* a signature does not verify */
+    WARD_ERR_CHAIN,      /* a certificate chain does not verify */
+    WARD_ERR_REVOKED,    /* a certificate is revoked */
+    WARD_ERR_EXPIRED,    /* a certificate or CRL is not valid at the given time */
+    WARD_ERR_MISMATCH,   /* two things that must agree do not */
+    WARD_ERR_POLICY,     /* evidence is genuine but the policy refuses it */
+    WARD_ERR_NOT_FOUND,  /* a needed input (cert, cache entry, file) is missing */
+    WARD_ERR_NET,        /* a network request failed */
+    WARD_ERR_RATE_LIMIT, /* a service asked us to slow down and we gave up */
+    WARD_ERR_JSON,       /* JSON text is malformed or has the wrong shape */
     WARD_ERR__COUNT
 };
 
@@ -142,8 +142,8 @@ struct ward_wr {
     uint8_t *p;
     size_t len;
     size_t cap;
-    size_t max;  /* named maximum for growable writers */
-    bool fixed;  /* true: p is the caller's storage and never reallocated */
+    size_t max; /* named maximum for growable writers */
+    bool fixed; /* true: p is the caller's storage and never reallocated */
 };
 
 /* ward_wr_init starts a growable writer that refuses to grow past |max| bytes. */

@@ -101,14 +101,15 @@ int ward_x509_issuer_cn(X509 *cert, char *out, size_t out_len) WARD_MUST_CHECK;
  * in |cert| and returns a pointer to its extnValue contents, i.e. the bytes inside
  * the OCTET STRING (borrowed from |cert|). WARD_ERR_NOT_FOUND if absent,
  * WARD_ERR_FORMAT if present twice, WARD_ERR_USAGE if |oid| is not dotted. */
-int ward_x509_ext_data(X509 *cert, const char *oid, const uint8_t **out, size_t *out_len) WARD_MUST_CHECK;
+int ward_x509_ext_data(X509 *cert, const char *oid, const uint8_t **out,
+                       size_t *out_len) WARD_MUST_CHECK;
 
 /* Options for one chain verification. */
 struct ward_chain_opts {
-    int64_t at;                        /* verification time, seconds since the epoch */
-    STACK_OF(X509_CRL) *crls;          /* CRLs to apply, may be NULL */
-    bool crl_required;                 /* every non-root cert must have a CRL from its issuer */
-    int purpose;                       /* 0 for none, else X509_PURPOSE_* */
+    int64_t at;               /* verification time, seconds since the epoch */
+    STACK_OF(X509_CRL) *crls; /* CRLs to apply, may be NULL */
+    bool crl_required;        /* every non-root cert must have a CRL from its issuer */
+    int purpose;              /* 0 for none, else X509_PURPOSE_* */
 };
 
 /* ward_x509_verify_chain builds a path from |leaf| through |intermediates| (may

@@ -26,7 +26,8 @@ int ward_json_load_file(const char *path, size_t max_len, json_t **out) WARD_MUS
  * Strings are borrowed from |obj|. */
 int ward_json_get_string(const json_t *obj, const char *key, const char **out) WARD_MUST_CHECK;
 int ward_json_get_bool(const json_t *obj, const char *key, bool *out) WARD_MUST_CHECK;
-int ward_json_get_uint(const json_t *obj, const char *key, uint64_t max, uint64_t *out) WARD_MUST_CHECK;
+int ward_json_get_uint(const json_t *obj, const char *key, uint64_t max,
+                       uint64_t *out) WARD_MUST_CHECK;
 /* ward_json_get_hex decodes a hex string field that must be exactly |n| bytes. */
 int ward_json_get_hex(const json_t *obj, const char *key, uint8_t *out, size_t n) WARD_MUST_CHECK;
 

@@ -18,16 +18,21 @@
 extern "C" {
 #endif
 
-#define WARD_SNP_REPORT_LEN 0x4A0u      /* 1184 bytes */
-#define WARD_SNP_SIGNED_LEN 0x2A0u      /* bytes 0x000..0x29F are signed */
-#define WARD_SNP_SIG_COMP_LEN 72u       /* r and s are 72-byte little-endian fields */
+#define WARD_SNP_REPORT_LEN 0x4A0u /* 1184 bytes */
+#define WARD_SNP_SIGNED_LEN 0x2A0u /* bytes 0x000..0x29F are signed */
+#define WARD_SNP_SIG_COMP_LEN 72u  /* r and s are 72-byte little-endian fields */
 #define WARD_SNP_SIG_ALGO_ECDSA_P384_SHA384 1u
 
 /* Values of the SIGNING_KEY field (report flags bits 4:2). */
 enum ward_snp_signing_key { WARD_SNP_KEY_VCEK = 0, WARD_SNP_KEY_VLEK = 1, WARD_SNP_KEY_NONE = 7 };
 
 /* AMD EPYC generations, each with its own ARK. */
-enum ward_snp_product { WARD_SNP_PRODUCT_UNKNOWN = 0, WARD_SNP_MILAN, WARD_SNP_GENOA, WARD_SNP_TURIN };
+enum ward_snp_product {
+    WARD_SNP_PRODUCT_UNKNOWN = 0,
+    WARD_SNP_MILAN,
+    WARD_SNP_GENOA,
+    WARD_SNP_TURIN
+};
 
 /* Guest policy bits (ABI spec, "Guest Policy"). */
 #define WARD_SNP_POLICY_SMT (1ull << 16)
@@ -53,7 +58,7 @@ enum ward_snp_product { WARD_SNP_PRODUCT_UNKNOWN = 0, WARD_SNP_MILAN, WARD_SNP_G
 /* A TCB_VERSION split into its components. The 64-bit layout differs between
  * Milan/Genoa and Turin (which adds FMC); see ward_snp_tcb_decode. */
 struct ward_snp_tcb {
-    uint8_t fmc;         /* Turin only, else 0 */
+    uint8_t fmc; /* Turin only, else 0 */
     uint8_t bootloader;
     uint8_t tee;
     uint8_t snp;
@@ -62,7 +67,7 @@ struct ward_snp_tcb {
 
 /* The attestation report, every field named as in the ABI specification. */
 struct ward_snp_report {
-    uint32_t version;           /* 2, 3 or 5 */
+    uint32_t version; /* 2, 3 or 5 */
     uint32_t guest_svn;
     uint64_t policy;
     uint8_t family_id[16];
@@ -71,7 +76,7 @@ struct ward_snp_report {
     uint32_t signature_algo;
     uint64_t current_tcb;
     uint64_t platform_info;
-    uint32_t flags;             /* bit 0 AUTHOR_KEY_EN, bit 1 MASK_CHIP_KEY, bits 4:2 SIGNING_KEY */
+    uint32_t flags; /* bit 0 AUTHOR_KEY_EN, bit 1 MASK_CHIP_KEY, bits 4:2 SIGNING_KEY */
     uint8_t report_data[64];
     uint8_t measurement[48];
     uint8_t host_data[32];
@@ -80,26 +85,28 @@ struct ward_snp_report {
     uint8_t report_id[32];
     uint8_t report_id_ma[32];
     uint64_t reported_tcb;
-    uint8_t cpuid_fam_id;       /* version >= 3 */
-    uint8_t cpuid_mod_id;       /* version >= 3 */
-    uint8_t cpuid_step;         /* version >= 3 */
+    uint8_t cpuid_fam_id; /* version >= 3 */
+    uint8_t cpuid_mod_id; /* version >= 3 */
+    uint8_t cpuid_step;   /* version >= 3 */
     uint8_t chip_id[64];
     uint64_t committed_tcb;
     uint8_t current_build, current_minor, current_major;
     uint8_t committed_build, committed_minor, committed_major;
     uint64_t launch_tcb;
-    uint64_t launch_mit_vector;  /* version >= 5 */
-    uint64_t current_mit_vector; /* version >= 5 */
+    uint64_t launch_mit_vector;           /* version >= 5 */
+    uint64_t current_mit_vector;          /* version >= 5 */
     uint8_t sig_r[WARD_SNP_SIG_COMP_LEN]; /* little-endian */
     uint8_t sig_s[WARD_SNP_SIG_COMP_LEN]; /* little-endian */
 };
 
 /* ward_snp_report_parse parses exactly WARD_SNP_REPORT_LEN bytes into |out|. */
-int ward_snp_report_parse(const uint8_t *p, size_t len, struct ward_snp_report *out) WARD_MUST_CHECK;
+int ward_snp_report_parse(const uint8_t *p, size_t len,
+                          struct ward_snp_report *out) WARD_MUST_CHECK;
 
 /* ward_snp_report_encode writes the WARD_SNP_REPORT_LEN-byte encoding of |r| to
  * |out|. Fails (WARD_ERR_USAGE) for a version the parser would reject. */
-int ward_snp_report_encode(const struct ward_snp_report *r, uint8_t out[WARD_SNP_REPORT_LEN]) WARD_MUST_CHECK;
+int ward_snp_report_encode(const struct ward_snp_report *r,
+                           uint8_t out[WARD_SNP_REPORT_LEN]) WARD_MUST_CHECK;
 
 /* ward_snp_signing_key returns the SIGNING_KEY field of |r|. */
 enum ward_snp_signing_key ward_snp_signing_key(const struct ward_snp_report *r);
@@ -121,15 +128,20 @@ uint64_t ward_snp_tcb_encode(const struct ward_snp_tcb *tcb, enum ward_snp_produ
 
 /* ---- extended-report certificate table ---- */
 
-enum ward_snp_cert_kind { WARD_SNP_CERT_OTHER, WARD_SNP_CERT_VCEK, WARD_SNP_CERT_VLEK,
-                          WARD_SNP_CERT_ASK, WARD_SNP_CERT_ARK };
+enum ward_snp_cert_kind {
+    WARD_SNP_CERT_OTHER,
+    WARD_SNP_CERT_VCEK,
+    WARD_SNP_CERT_VLEK,
+    WARD_SNP_CERT_ASK,
+    WARD_SNP_CERT_ARK
+};
 
 #define WARD_SNP_CERT_TABLE_MAX 16 /* named maximum of entries we accept */
 
 struct ward_snp_cert_entry {
-    uint8_t guid[16];          /* as stored (EFI GUID byte order) */
+    uint8_t guid[16]; /* as stored (EFI GUID byte order) */
     enum ward_snp_cert_kind kind;
-    const uint8_t *der;        /* borrowed from the table's input */
+    const uint8_t *der; /* borrowed from the table's input */
     size_t der_len;
 };
 
@@ -143,7 +155,8 @@ struct ward_snp_cert_table {
  * ended by an all-zero entry; offsets are from the table start. Entries point
  * into |p|, which must outlive |out|. Overlapping the header, out-of-range, or
  * a missing terminator is an error; trailing zero padding is allowed. */
-int ward_snp_cert_table_parse(const uint8_t *p, size_t len, struct ward_snp_cert_table *out) WARD_MUST_CHECK;
+int ward_snp_cert_table_parse(const uint8_t *p, size_t len,
+                              struct ward_snp_cert_table *out) WARD_MUST_CHECK;
 
 /* ward_snp_cert_table_encode builds a table from |num| (kind, der) pairs. */
 int ward_snp_cert_table_encode(const struct ward_snp_cert_entry *entries, size_t num,
@@ -154,13 +167,13 @@ int ward_snp_cert_table_encode(const struct ward_snp_cert_entry *entries, size_t
 struct ward_snp_cert_ext {
     bool has_struct_version;
     int64_t struct_version;
-    char product_name[32];      /* e.g. "Milan-B0", "Genoa"; empty if absent */
+    char product_name[32]; /* e.g. "Milan-B0", "Genoa"; empty if absent */
     bool has_tcb;
-    struct ward_snp_tcb tcb;    /* blSPL, teeSPL, snpSPL, ucodeSPL, fmcSPL */
+    struct ward_snp_tcb tcb; /* blSPL, teeSPL, snpSPL, ucodeSPL, fmcSPL */
     bool has_fmc;
-    size_t hwid_len;            /* 0 if absent (VLEK), 64 (Milan/Genoa) or 8 (Turin) */
+    size_t hwid_len; /* 0 if absent (VLEK), 64 (Milan/Genoa) or 8 (Turin) */
     uint8_t hwid[64];
-    char csp_id[64];            /* VLEK only; empty if absent */
+    char csp_id[64]; /* VLEK only; empty if absent */
 };
 
 /* ward_snp_cert_ext_parse reads the AMD extensions of |cert|. Each value must be
@@ -168,7 +181,8 @@ struct ward_snp_cert_ext {
 int ward_snp_cert_ext_parse(X509 *cert, struct ward_snp_cert_ext *out) WARD_MUST_CHECK;
 
 /* ward_snp_cert_ext_parse_der is the same on a DER certificate (the fuzz entry point). */
-int ward_snp_cert_ext_parse_der(const uint8_t *p, size_t len, struct ward_snp_cert_ext *out) WARD_MUST_CHECK;
+int ward_snp_cert_ext_parse_der(const uint8_t *p, size_t len,
+                                struct ward_snp_cert_ext *out) WARD_MUST_CHECK;
 
 #ifdef __cplusplus
 }

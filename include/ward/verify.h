@@ -43,12 +43,12 @@ struct ward_appraisal_error {
 /* The result of appraising one piece of evidence. Initialise with
  * ward_appraisal_init, release with ward_appraisal_cleanup. */
 struct ward_appraisal {
-    char tee[16];                             /* "snp", ... */
+    char tee[16]; /* "snp", ... */
     enum ward_status checks[WARD_CHECK__COUNT];
-    json_t *claims;                           /* owned JSON object of normalised claims */
+    json_t *claims; /* owned JSON object of normalised claims */
     size_t num_errors;
     struct ward_appraisal_error errors[WARD_APPRAISAL_MAX_ERRORS];
-    bool simulated;                           /* evidence chains to a simulator root */
+    bool simulated; /* evidence chains to a simulator root */
 };
 
 void ward_appraisal_init(struct ward_appraisal *a, const char *tee);
@@ -103,9 +103,9 @@ struct ward_blob {
 };
 
 struct ward_verify_opts {
-    int64_t at;                      /* verification time, seconds since the epoch; 0 means now */
-    STACK_OF(X509) *certs;           /* certificates supplied with the evidence, any order; may be NULL */
-    STACK_OF(X509_CRL) *crls;        /* CRLs supplied by the caller; may be NULL */
+    int64_t at;               /* verification time, seconds since the epoch; 0 means now */
+    STACK_OF(X509) *certs;    /* certificates supplied with the evidence, any order; may be NULL */
+    STACK_OF(X509_CRL) *crls; /* CRLs supplied by the caller; may be NULL */
     /* Raw certificate and CRL files (DER or PEM) as the user gave them. They are
      * parsed inside the appraisal so that a damaged file fails the chain or
      * revocation check with a message, instead of being an I/O error. */
@@ -113,11 +113,11 @@ struct ward_verify_opts {
     size_t num_cert_files;
     const struct ward_blob *crl_files;
     size_t num_crl_files;
-    const struct ward_policy *policy;/* NULL: the default policy */
+    const struct ward_policy *policy; /* NULL: the default policy */
     bool has_report_data;
-    uint8_t report_data[64];         /* expected report_data when has_report_data */
-    const char *sim_dir;             /* directory of simulator roots to trust; NULL: none */
-    const char *cache_dir;           /* collateral cache; NULL: $XDG_CACHE_HOME/ward; "" disables */
+    uint8_t report_data[64]; /* expected report_data when has_report_data */
+    const char *sim_dir;     /* directory of simulator roots to trust; NULL: none */
+    const char *cache_dir;   /* collateral cache; NULL: $XDG_CACHE_HOME/ward; "" disables */
     struct ward_chain_cache *chain_cache; /* verified chains to reuse; NULL: none */
 };
 

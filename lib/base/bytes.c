@@ -43,7 +43,10 @@ void ward_rd_init(struct ward_rd *r, const uint8_t *p, size_t len)
     r->len = len;
 }
 
-size_t ward_rd_left(const struct ward_rd *r) { return r->len; }
+size_t ward_rd_left(const struct ward_rd *r)
+{
+    return r->len;
+}
 
 int ward_rd_done(const struct ward_rd *r, const char *what)
 {
@@ -107,13 +110,13 @@ static int rd_uint(struct ward_rd *r, size_t n, bool big, uint64_t *out)
     return WARD_OK;
 }
 
-#define RD_INT(name, type, n, big)                          \
-    int name(struct ward_rd *r, type *out)                  \
-    {                                                       \
-        uint64_t v;                                         \
-        GUARD(rd_uint(r, (n), (big), &v));                  \
-        *out = (type)v;                                     \
-        return WARD_OK;                                     \
+#define RD_INT(name, type, n, big)         \
+    int name(struct ward_rd *r, type *out) \
+    {                                      \
+        uint64_t v;                        \
+        GUARD(rd_uint(r, (n), (big), &v)); \
+        *out = (type)v;                    \
+        return WARD_OK;                    \
     }
 
 RD_INT(ward_rd_u8, uint8_t, 1, false)
@@ -151,8 +154,8 @@ int ward_rd_zeros(struct ward_rd *r, size_t n, const char *what)
     const uint8_t *p;
     GUARD(ward_rd_ptr(r, &p, n));
     for (size_t i = 0; i < n; i++) {
-        ENSURE_MSG(p[i] == 0, WARD_ERR_RESERVED, "reserved field %s is not zero (byte %zu is 0x%02x)",
-                   what, i, p[i]);
+        ENSURE_MSG(p[i] == 0, WARD_ERR_RESERVED,
+                   "reserved field %s is not zero (byte %zu is 0x%02x)", what, i, p[i]);
     }
     return WARD_OK;
 }
@@ -194,7 +197,8 @@ void ward_wr_finish(struct ward_wr *w, struct ward_buf *out)
 
 static int wr_reserve(struct ward_wr *w, size_t n, uint8_t **out)
 {
-    ENSURE_MSG(n <= w->max - w->len, WARD_ERR_NOMEM, "output would exceed its %zu-byte limit", w->max);
+    ENSURE_MSG(n <= w->max - w->len, WARD_ERR_NOMEM, "output would exceed its %zu-byte limit",
+               w->max);
     if (w->len + n > w->cap) {
         WARD_ASSERT(!w->fixed);
         size_t cap = w->cap ? w->cap : 256;
@@ -227,14 +231,38 @@ static int wr_uint(struct ward_wr *w, uint64_t v, size_t n, bool big)
     return WARD_OK;
 }
 
-int ward_wr_u8(struct ward_wr *w, uint8_t v) { return wr_uint(w, v, 1, false); }
-int ward_wr_u16le(struct ward_wr *w, uint16_t v) { return wr_uint(w, v, 2, false); }
-int ward_wr_u32le(struct ward_wr *w, uint32_t v) { return wr_uint(w, v, 4, false); }
-int ward_wr_u64le(struct ward_wr *w, uint64_t v) { return wr_uint(w, v, 8, false); }
-int ward_wr_u16be(struct ward_wr *w, uint16_t v) { return wr_uint(w, v, 2, true); }
-int ward_wr_u24be(struct ward_wr *w, uint32_t v) { return wr_uint(w, v, 3, true); }
-int ward_wr_u32be(struct ward_wr *w, uint32_t v) { return wr_uint(w, v, 4, true); }
-int ward_wr_u64be(struct ward_wr *w, uint64_t v) { return wr_uint(w, v, 8, true); }
+int ward_wr_u8(struct ward_wr *w, uint8_t v)
+{
+    return wr_uint(w, v, 1, false);
+}
+int ward_wr_u16le(struct ward_wr *w, uint16_t v)
+{
+    return wr_uint(w, v, 2, false);
+}
+int ward_wr_u32le(struct ward_wr *w, uint32_t v)
+{
+    return wr_uint(w, v, 4, false);
+}
+int ward_wr_u64le(struct ward_wr *w, uint64_t v)
+{
+    return wr_uint(w, v, 8, false);
+}
+int ward_wr_u16be(struct ward_wr *w, uint16_t v)
+{
+    return wr_uint(w, v, 2, true);
+}
+int ward_wr_u24be(struct ward_wr *w, uint32_t v)
+{
+    return wr_uint(w, v, 3, true);
+}
+int ward_wr_u32be(struct ward_wr *w, uint32_t v)
+{
+    return wr_uint(w, v, 4, true);
+}
+int ward_wr_u64be(struct ward_wr *w, uint64_t v)
+{
+    return wr_uint(w, v, 8, true);
+}
 
 int ward_wr_bytes(struct ward_wr *w, const uint8_t *src, size_t n)
 {

@@ -36,7 +36,8 @@ static int hex_into(const char *hex, size_t n, uint8_t *out)
     for (size_t i = 0; i < n; i++) {
         int hi = hex_nibble(hex[2 * i]);
         int lo = hex_nibble(hex[2 * i + 1]);
-        ENSURE_MSG(hi >= 0 && lo >= 0, WARD_ERR_FORMAT, "invalid hex digit near position %zu", 2 * i);
+        ENSURE_MSG(hi >= 0 && lo >= 0, WARD_ERR_FORMAT, "invalid hex digit near position %zu",
+                   2 * i);
         out[i] = (uint8_t)(hi << 4 | lo);
     }
     return WARD_OK;
@@ -135,7 +136,8 @@ static int digits(const char **s, int n, int *out)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
-        ENSURE_MSG(isdigit((unsigned char)(*s)[i]), WARD_ERR_FORMAT, "RFC 3339 time: digit expected");
+        ENSURE_MSG(isdigit((unsigned char)(*s)[i]), WARD_ERR_FORMAT,
+                   "RFC 3339 time: digit expected");
         v = v * 10 + ((*s)[i] - '0');
     }
     *s += n;
@@ -196,8 +198,9 @@ int ward_time_parse(const char *s, int64_t *out)
     }
     ENSURE_MSG(*p == '\0', WARD_ERR_FORMAT, "RFC 3339 time: trailing characters in \"%s\"", s);
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    ENSURE_MSG(mo >= 1 && mo <= 12 && d >= 1 && d <= mdays[mo - 1] && !(mo == 2 && d == 29 && !leap) &&
-                   h <= 23 && mi <= 59 && se <= 60 && oh <= 23 && om <= 59,
+    ENSURE_MSG(mo >= 1 && mo <= 12 && d >= 1 && d <= mdays[mo - 1] &&
+                   !(mo == 2 && d == 29 && !leap) && h <= 23 && mi <= 59 && se <= 60 && oh <= 23 &&
+                   om <= 59,
                WARD_ERR_FORMAT, "RFC 3339 time: field out of range in \"%s\"", s);
     int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + (se == 60 ? 59 : se);
     t -= sign * (oh * 3600 + om * 60);
@@ -214,4 +217,7 @@ void ward_time_format(int64_t t, char out[32])
     }
 }
 
-int64_t ward_time_now(void) { return (int64_t)time(NULL); }
+int64_t ward_time_now(void)
+{
+    return (int64_t)time(NULL);
+}

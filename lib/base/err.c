@@ -77,7 +77,10 @@ const char *ward_err_detail(void)
     return slot.detail;
 }
 
-int ward_err_code(void) { return slot.code; }
+int ward_err_code(void)
+{
+    return slot.code;
+}
 
 void ward_err_clear(void)
 {
@@ -100,7 +103,8 @@ int ward_ossl_fail(int err, const char *what)
         ERR_error_string_n(e, buf, sizeof(buf));
         ward_log(WARD_LOG_DEBUG, "openssl: %s", buf);
         if (first[0] == '\0') {
-            snprintf(first, sizeof(first), "%s", ERR_reason_error_string(e) ? ERR_reason_error_string(e) : buf);
+            snprintf(first, sizeof(first), "%s",
+                     ERR_reason_error_string(e) ? ERR_reason_error_string(e) : buf);
         }
     }
     return ward_err_set(err, "%s (%s%s%s)", ward_err_str(err), what, first[0] ? ": " : "", first);

@@ -93,7 +93,8 @@ int ward_mkdir_p(const char *path, unsigned mode)
             char c = buf[i];
             buf[i] = '\0';
             if (mkdir(buf, mode) != 0 && errno != EEXIST) {
-                return ward_err_set(WARD_ERR_IO, "cannot create directory %s: %s", buf, strerror(errno));
+                return ward_err_set(WARD_ERR_IO, "cannot create directory %s: %s", buf,
+                                    strerror(errno));
             }
             buf[i] = c;
         }

@@ -8,7 +8,8 @@ int ward_json_parse(const uint8_t *p, size_t len, json_t **out)
 {
     json_error_t e;
     json_t *v = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &e);
-    ENSURE_MSG(v != NULL, WARD_ERR_JSON, "JSON error at line %d column %d: %s", e.line, e.column, e.text);
+    ENSURE_MSG(v != NULL, WARD_ERR_JSON, "JSON error at line %d column %d: %s", e.line, e.column,
+               e.text);
     *out = v;
     return WARD_OK;
 }

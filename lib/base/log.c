@@ -18,11 +18,20 @@ static int current_threshold(void)
     return threshold;
 }
 
-void ward_log_set_level(enum ward_log_level level) { threshold = (int)level; }
+void ward_log_set_level(enum ward_log_level level)
+{
+    threshold = (int)level;
+}
 
-void ward_log_set_prefix(const char *p) { snprintf(prefix, sizeof(prefix), "%s", p); }
+void ward_log_set_prefix(const char *p)
+{
+    snprintf(prefix, sizeof(prefix), "%s", p);
+}
 
-bool ward_log_enabled(enum ward_log_level level) { return (int)level <= current_threshold(); }
+bool ward_log_enabled(enum ward_log_level level)
+{
+    return (int)level <= current_threshold();
+}
 
 void ward_log(enum ward_log_level level, const char *fmt, ...)
 {

@@ -6,12 +6,9 @@
 #include "ward/verify.h"
 
 static const char *const check_names[WARD_CHECK__COUNT] = {
-    [WARD_CHECK_SIGNATURE] = "signature",
-    [WARD_CHECK_CHAIN] = "chain",
-    [WARD_CHECK_REVOCATION] = "revocation",
-    [WARD_CHECK_TCB] = "tcb",
-    [WARD_CHECK_MEASUREMENT] = "measurement",
-    [WARD_CHECK_POLICY] = "policy",
+    [WARD_CHECK_SIGNATURE] = "signature",     [WARD_CHECK_CHAIN] = "chain",
+    [WARD_CHECK_REVOCATION] = "revocation",   [WARD_CHECK_TCB] = "tcb",
+    [WARD_CHECK_MEASUREMENT] = "measurement", [WARD_CHECK_POLICY] = "policy",
     [WARD_CHECK_BINDING] = "binding",
 };
 
@@ -99,8 +96,9 @@ json_t *ward_appraisal_to_json(const struct ward_appraisal *a)
     json_object_set_new(o, "checks", checks);
     json_object_set(o, "claims", a->claims);
     for (size_t i = 0; i < a->num_errors; i++) {
-        json_array_append_new(errors, json_pack("{s:s,s:s}", "check", check_names[a->errors[i].check],
-                                                "message", a->errors[i].message));
+        json_array_append_new(errors,
+                              json_pack("{s:s,s:s}", "check", check_names[a->errors[i].check],
+                                        "message", a->errors[i].message));
     }
     json_object_set_new(o, "errors", errors);
     if (a->simulated) {

@@ -29,7 +29,8 @@ struct ward_chain_cache {
 
 int ward_chain_cache_new(size_t max_entries, struct ward_chain_cache **out)
 {
-    ENSURE_MSG(max_entries > 0 && max_entries <= 65536, WARD_ERR_USAGE, "chain cache size must be 1..65536");
+    ENSURE_MSG(max_entries > 0 && max_entries <= 65536, WARD_ERR_USAGE,
+               "chain cache size must be 1..65536");
     struct ward_chain_cache *c = calloc(1, sizeof(*c));
     GUARD_PTR(c);
     c->entries = calloc(max_entries, sizeof(*c->entries));

@@ -65,7 +65,8 @@ int ward_envelope_parse(const uint8_t *p, size_t len, struct ward_envelope *out)
                               WARD_ENVELOPE_MAX_CERTS);
             goto out;
         }
-        json_array_foreach(certs, i, c) {
+        json_array_foreach(certs, i, c)
+        {
             if (!json_is_string(c)) {
                 rc = ward_err_set(WARD_ERR_FORMAT, "envelope: certs[%zu] must be a string", i);
                 goto out;

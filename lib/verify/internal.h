@@ -26,13 +26,13 @@ struct snp_policy {
     uint8_t report_data[64];
     bool has_host_data;
     uint8_t host_data[32];
-    uint32_t vmpl_mask;            /* bit n set: VMPL n allowed */
+    uint32_t vmpl_mask; /* bit n set: VMPL n allowed */
     bool allow_debug;
     bool allow_smt;
     bool allow_migration_agent;
     bool require_single_socket;
-    uint64_t platform_require;     /* PLATFORM_INFO bits that must be set */
-    uint64_t platform_forbid;      /* PLATFORM_INFO bits that must be clear */
+    uint64_t platform_require; /* PLATFORM_INFO bits that must be set */
+    uint64_t platform_forbid;  /* PLATFORM_INFO bits that must be clear */
     size_t num_id_keys;
     uint8_t (*id_keys)[48];
     size_t num_author_keys;

@@ -16,8 +16,8 @@
 static void snp_defaults(struct snp_policy *p)
 {
     memset(p, 0, sizeof(*p));
-    p->vmpl_mask = 0xF;        /* any VMPL 0..3 */
-    p->allow_debug = false;    /* debug guests are refused unless explicitly allowed */
+    p->vmpl_mask = 0xF;     /* any VMPL 0..3 */
+    p->allow_debug = false; /* debug guests are refused unless explicitly allowed */
     p->allow_smt = true;
     p->allow_migration_agent = false; /* a migration agent can read guest memory */
     p->allow_vcek = true;
@@ -50,7 +50,8 @@ static int check_keys(const json_t *obj, const char *where, const char *const *a
     const char *key;
     json_t *v;
     ENSURE_MSG(json_is_object(obj), WARD_ERR_JSON, "policy: %s must be an object", where);
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         bool ok = false;
         for (size_t i = 0; i < n && !ok; i++) {
             ok = strcmp(key, allowed[i]) == 0;
@@ -133,7 +134,8 @@ static int platform_list(const json_t *obj, const char *key, uint64_t *out)
     ENSURE_MSG(json_is_array(arr), WARD_ERR_JSON, "policy: platform_info.%s must be a list", key);
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         bool found = false;
         for (size_t k = 0; k < WARD_ARRAY_LEN(platform_bits) && json_is_string(v); k++) {
             if (strcmp(json_string_value(v), platform_bits[k].name) == 0) {
@@ -141,7 +143,8 @@ static int platform_list(const json_t *obj, const char *key, uint64_t *out)
                 found = true;
             }
         }
-        ENSURE_MSG(found, WARD_ERR_JSON, "policy: platform_info.%s[%zu] is not a known platform flag", key, i);
+        ENSURE_MSG(found, WARD_ERR_JSON,
+                   "policy: platform_info.%s[%zu] is not a known platform flag", key, i);
     }
     return WARD_OK;
 }
@@ -169,9 +172,23 @@ static int parse_min_tcb(const json_t *o, struct snp_policy *p)
 static int parse_snp(const json_t *o, struct snp_policy *p)
 {
     static const char *const keys[] = {
-        "min_tcb", "measurements", "report_data", "host_data", "vmpls", "allow_debug", "allow_smt",
-        "allow_migration_agent", "require_single_socket", "platform_info", "id_key_digests",
-        "author_key_digests", "signing_keys", "chip_ids", "min_guest_svn", "require_crl", "min_abi",
+        "min_tcb",
+        "measurements",
+        "report_data",
+        "host_data",
+        "vmpls",
+        "allow_debug",
+        "allow_smt",
+        "allow_migration_agent",
+        "require_single_socket",
+        "platform_info",
+        "id_key_digests",
+        "author_key_digests",
+        "signing_keys",
+        "chip_ids",
+        "min_guest_svn",
+        "require_crl",
+        "min_abi",
     };
     GUARD(check_keys(o, "snp", keys, WARD_ARRAY_LEN(keys)));
     json_t *v;
@@ -195,8 +212,10 @@ static int parse_snp(const json_t *o, struct snp_policy *p)
         ENSURE_MSG(json_is_array(v) && json_array_size(v) > 0, WARD_ERR_JSON,
                    "policy: snp.vmpls must be a non-empty list of 0..3");
         p->vmpl_mask = 0;
-        json_array_foreach(v, i, e) {
-            ENSURE_MSG(json_is_integer(e) && json_integer_value(e) >= 0 && json_integer_value(e) <= 3,
+        json_array_foreach(v, i, e)
+        {
+            ENSURE_MSG(json_is_integer(e) && json_integer_value(e) >= 0 &&
+                           json_integer_value(e) <= 3,
                        WARD_ERR_JSON, "policy: snp.vmpls[%zu] must be 0..3", i);
             p->vmpl_mask |= 1u << json_integer_value(e);
         }
@@ -213,21 +232,24 @@ static int parse_snp(const json_t *o, struct snp_policy *p)
         ENSURE_MSG(json_is_array(v) && json_array_size(v) > 0, WARD_ERR_JSON,
                    "policy: snp.signing_keys must be a non-empty list");
         p->allow_vcek = p->allow_vlek = false;
-        json_array_foreach(v, i, e) {
+        json_array_foreach(v, i, e)
+        {
             const char *s = json_string_value(e);
             if (s != NULL && strcmp(s, "vcek") == 0) {
                 p->allow_vcek = true;
             } else if (s != NULL && strcmp(s, "vlek") == 0) {
                 p->allow_vlek = true;
             } else {
-                return ward_err_set(WARD_ERR_JSON, "policy: snp.signing_keys[%zu] must be \"vcek\" or \"vlek\"", i);
+                return ward_err_set(
+                    WARD_ERR_JSON, "policy: snp.signing_keys[%zu] must be \"vcek\" or \"vlek\"", i);
             }
         }
     }
     if (json_object_get(o, "min_guest_svn") != NULL) {
         uint64_t svn;
-        GUARD(ward_json_get_uint(o, "min_guest_svn", UINT32_MAX, &svn) == WARD_OK ? WARD_OK
-                                                                                   : ward_err_prefix("policy: snp"));
+        GUARD(ward_json_get_uint(o, "min_guest_svn", UINT32_MAX, &svn) == WARD_OK
+                  ? WARD_OK
+                  : ward_err_prefix("policy: snp"));
         p->min_guest_svn = (uint32_t)svn;
     }
     if ((v = json_object_get(o, "min_abi")) != NULL) {

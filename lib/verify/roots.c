@@ -14,14 +14,17 @@
 
 static const struct {
     enum ward_snp_product product;
-    const char *pem[3];    /* ARK, ASK, ASVK */
+    const char *pem[3]; /* ARK, ASK, ASVK */
     const char *sha256[3];
 } table[] = {
-    {WARD_SNP_MILAN, {milan_ark_pem, milan_ask_pem, milan_asvk_pem},
+    {WARD_SNP_MILAN,
+     {milan_ark_pem, milan_ask_pem, milan_asvk_pem},
      {milan_ark_sha256, milan_ask_sha256, milan_asvk_sha256}},
-    {WARD_SNP_GENOA, {genoa_ark_pem, genoa_ask_pem, genoa_asvk_pem},
+    {WARD_SNP_GENOA,
+     {genoa_ark_pem, genoa_ask_pem, genoa_asvk_pem},
      {genoa_ark_sha256, genoa_ask_sha256, genoa_asvk_sha256}},
-    {WARD_SNP_TURIN, {turin_ark_pem, turin_ask_pem, turin_asvk_pem},
+    {WARD_SNP_TURIN,
+     {turin_ark_pem, turin_ask_pem, turin_asvk_pem},
      {turin_ark_sha256, turin_ask_sha256, turin_asvk_sha256}},
 };
 
@@ -63,5 +66,6 @@ int amd_roots_get(enum ward_snp_product product, const struct amd_roots **out)
             return WARD_OK;
         }
     }
-    return ward_err_set(WARD_ERR_NOT_FOUND, "no AMD root for product %s", ward_snp_product_name(product));
+    return ward_err_set(WARD_ERR_NOT_FOUND, "no AMD root for product %s",
+                        ward_snp_product_name(product));
 }

@@ -29,12 +29,12 @@ struct ctx {
     const struct snp_policy *pol;
     struct ward_snp_report r;
     int64_t at;
-    STACK_OF(X509) *leaves;        /* EC certificates: VCEK / VLEK candidates */
-    STACK_OF(X509) *intermediates; /* non-self-signed CA certificates */
-    STACK_OF(X509) *supplied_roots;/* self-signed certificates the caller gave */
+    STACK_OF(X509) *leaves;         /* EC certificates: VCEK / VLEK candidates */
+    STACK_OF(X509) *intermediates;  /* non-self-signed CA certificates */
+    STACK_OF(X509) *supplied_roots; /* self-signed certificates the caller gave */
     STACK_OF(X509_CRL) *crls;
-    STACK_OF(X509) *roots;         /* the trust anchors the chain verified to */
-    X509 *leaf;                    /* borrowed from leaves */
+    STACK_OF(X509) *roots; /* the trust anchors the chain verified to */
+    X509 *leaf;            /* borrowed from leaves */
     struct ward_snp_cert_ext ext;
     enum ward_snp_product product;
     enum ward_snp_signing_key key;
@@ -68,8 +68,8 @@ static json_t *tcb_json(uint64_t raw, enum ward_snp_product product)
     char hex[17];
     ward_snp_tcb_decode(raw, product, &t);
     snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)raw);
-    json_t *o = json_pack("{s:s,s:i,s:i,s:i,s:i}", "raw", hex, "bootloader", t.bootloader, "tee", t.tee,
-                          "snp", t.snp, "microcode", t.microcode);
+    json_t *o = json_pack("{s:s,s:i,s:i,s:i,s:i}", "raw", hex, "bootloader", t.bootloader, "tee",
+                          t.tee, "snp", t.snp, "microcode", t.microcode);
     if (o != NULL && product == WARD_SNP_TURIN) {
         json_object_set_new(o, "fmc", json_integer(t.fmc));
     }
@@ -85,11 +85,13 @@ static int add_claims(struct ctx *c)
 
     rc |= json_object_set_new(cl, "version", json_integer(r->version));
     rc |= json_object_set_new(cl, "product", json_string(ward_snp_product_name(c->product)));
-    rc |= json_object_set_new(cl, "signing_key", json_string(c->key == WARD_SNP_KEY_VCEK   ? "vcek"
-                                                              : c->key == WARD_SNP_KEY_VLEK ? "vlek"
-                                                                                            : "none"));
+    rc |= json_object_set_new(cl, "signing_key",
+                              json_string(c->key == WARD_SNP_KEY_VCEK   ? "vcek"
+                                          : c->key == WARD_SNP_KEY_VLEK ? "vlek"
+                                                                        : "none"));
     rc |= json_object_set_new(cl, "guest_svn", json_integer(r->guest_svn));
-    snprintf(buf, sizeof(buf), "%u.%u", (unsigned)((r->policy >> 8) & 0xFF), (unsigned)(r->policy & 0xFF));
+    snprintf(buf, sizeof(buf), "%u.%u", (unsigned)((r->policy >> 8) & 0xFF),
+             (unsigned)(r->policy & 0xFF));
     json_t *pol = json_pack("{s:s,s:s,s:b,s:b,s:b,s:b,s:b}", "raw", "", "abi_min", buf, "smt",
                             (r->policy & WARD_SNP_POLICY_SMT) != 0, "migrate_ma",
                             (r->policy & WARD_SNP_POLICY_MIGRATE_MA) != 0, "debug",
@@ -108,7 +110,8 @@ static int add_claims(struct ctx *c)
     GUARD(ward_json_set_hex(cl, "family_id", r->family_id, sizeof(r->family_id)));
     GUARD(ward_json_set_hex(cl, "image_id", r->image_id, sizeof(r->image_id)));
     GUARD(ward_json_set_hex(cl, "id_key_digest", r->id_key_digest, sizeof(r->id_key_digest)));
-    GUARD(ward_json_set_hex(cl, "author_key_digest", r->author_key_digest, sizeof(r->author_key_digest)));
+    GUARD(ward_json_set_hex(cl, "author_key_digest", r->author_key_digest,
+                            sizeof(r->author_key_digest)));
     rc |= json_object_set_new(cl, "author_key_en", json_boolean(r->flags & 1));
     GUARD(ward_json_set_hex(cl, "report_id", r->report_id, sizeof(r->report_id)));
     GUARD(ward_json_set_hex(cl, "report_id_ma", r->report_id_ma, sizeof(r->report_id_ma)));
@@ -127,16 +130,20 @@ static int add_claims(struct ctx *c)
                   (r->platform_info & WARD_SNP_PLATFORM_ECC_EN) != 0, "rapl_disabled",
                   (r->platform_info & WARD_SNP_PLATFORM_RAPL_DIS) != 0, "ciphertext_hiding",
                   (r->platform_info & WARD_SNP_PLATFORM_CIPHERTEXT_HIDING_EN) != 0,
-                  "alias_check_complete", (r->platform_info & WARD_SNP_PLATFORM_ALIAS_CHECK_COMPLETE) != 0));
+                  "alias_check_complete",
+                  (r->platform_info & WARD_SNP_PLATFORM_ALIAS_CHECK_COMPLETE) != 0));
     json_object_set_new(json_object_get(cl, "platform_info"), "tio_enabled",
                         json_boolean(r->platform_info & WARD_SNP_PLATFORM_TIO_EN));
     char cur[16], com[16];
     snprintf(cur, sizeof(cur), "%u.%u.%u", r->current_major, r->current_minor, r->current_build);
-    snprintf(com, sizeof(com), "%u.%u.%u", r->committed_major, r->committed_minor, r->committed_build);
-    rc |= json_object_set_new(cl, "firmware", json_pack("{s:s,s:s}", "current", cur, "committed", com));
+    snprintf(com, sizeof(com), "%u.%u.%u", r->committed_major, r->committed_minor,
+             r->committed_build);
+    rc |= json_object_set_new(cl, "firmware",
+                              json_pack("{s:s,s:s}", "current", cur, "committed", com));
     if (r->version >= 3) {
-        rc |= json_object_set_new(cl, "cpuid", json_pack("{s:i,s:i,s:i}", "family", r->cpuid_fam_id, "model",
-                                                         r->cpuid_mod_id, "stepping", r->cpuid_step));
+        rc |= json_object_set_new(cl, "cpuid",
+                                  json_pack("{s:i,s:i,s:i}", "family", r->cpuid_fam_id, "model",
+                                            r->cpuid_mod_id, "stepping", r->cpuid_step));
     }
     if (r->version >= 5) {
         snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)r->launch_mit_vector);
@@ -214,7 +221,8 @@ static bool gather_inputs(struct ctx *c)
     }
     for (size_t i = 0; i < o->num_cert_files; i++) {
         STACK_OF(X509) *tmp = sk_X509_new_null();
-        int rc = tmp ? parse_cert_file(&o->cert_files[i], tmp) : ward_err_set(WARD_ERR_NOMEM, "out of memory");
+        int rc = tmp ? parse_cert_file(&o->cert_files[i], tmp)
+                     : ward_err_set(WARD_ERR_NOMEM, "out of memory");
         for (int k = 0; rc == WARD_OK && k < sk_X509_num(tmp); k++) {
             rc = sort_cert(c, sk_X509_value(tmp, k));
         }
@@ -264,8 +272,8 @@ static void load_cache(struct ctx *c, enum ward_snp_product product)
     if (certs == NULL) {
         return;
     }
-    if (ward_snp_cache_load(path, product, &c->r, want_certs ? certs : NULL, want_crls ? c->crls : NULL) ==
-        WARD_OK) {
+    if (ward_snp_cache_load(path, product, &c->r, want_certs ? certs : NULL,
+                            want_crls ? c->crls : NULL) == WARD_OK) {
         for (int i = 0; i < sk_X509_num(certs); i++) {
             if (sort_cert(c, sk_X509_value(certs, i)) != WARD_OK) {
                 ward_err_clear();
@@ -338,14 +346,15 @@ static bool check_signature(struct ctx *c, const uint8_t *report)
                             key_name(c->key));
         return false;
     }
-    int rc = ward_ecdsa_verify_raw(pk, WARD_SHA384, report, WARD_SNP_SIGNED_LEN, c->r.sig_r, c->r.sig_s,
-                                   WARD_SNP_SIG_COMP_LEN, WARD_ECDSA_LE);
+    int rc = ward_ecdsa_verify_raw(pk, WARD_SHA384, report, WARD_SNP_SIGNED_LEN, c->r.sig_r,
+                                   c->r.sig_s, WARD_SNP_SIG_COMP_LEN, WARD_ECDSA_LE);
     if (rc != WARD_OK) {
         char chip[20];
         short_hex(c->r.chip_id, sizeof(c->r.chip_id), chip);
-        ward_appraisal_fail(a, WARD_CHECK_SIGNATURE,
-                            "snp report: signature does not verify with the %s (report from chip %s): %s",
-                            key_name(c->key), chip, ward_err_detail());
+        ward_appraisal_fail(
+            a, WARD_CHECK_SIGNATURE,
+            "snp report: signature does not verify with the %s (report from chip %s): %s",
+            key_name(c->key), chip, ward_err_detail());
         return false;
     }
     ward_appraisal_pass(a, WARD_CHECK_SIGNATURE);
@@ -365,7 +374,8 @@ static int push_up(STACK_OF(X509) *sk, X509 *x)
 static bool has_subject(STACK_OF(X509) *sk, X509 *x)
 {
     for (int i = 0; i < sk_X509_num(sk); i++) {
-        if (X509_NAME_cmp(X509_get_subject_name(sk_X509_value(sk, i)), X509_get_subject_name(x)) == 0) {
+        if (X509_NAME_cmp(X509_get_subject_name(sk_X509_value(sk, i)), X509_get_subject_name(x)) ==
+            0) {
             return true;
         }
     }
@@ -377,7 +387,8 @@ static int verify_path(struct ctx *c, STACK_OF(X509) *inter, STACK_OF(X509) *roo
 {
     struct ward_chain_opts co = {.at = c->at};
     struct chain_key k;
-    bool keyed = c->opts->chain_cache != NULL && chain_cache_key(c->leaf, inter, roots, &k) == WARD_OK;
+    bool keyed =
+        c->opts->chain_cache != NULL && chain_cache_key(c->leaf, inter, roots, &k) == WARD_OK;
     if (keyed && chain_cache_hit(c->opts->chain_cache, &k, c->at)) {
         return WARD_OK;
     }
@@ -452,14 +463,16 @@ static bool check_chain(struct ctx *c)
             if (ward_x509_subject_cn(x, cn, sizeof(cn)) != WARD_OK) {
                 snprintf(cn, sizeof(cn), "?");
             }
-            ward_appraisal_fail(a, WARD_CHECK_CHAIN, "certificate CN=%s is not the issuer of the %s", cn,
+            ward_appraisal_fail(a, WARD_CHECK_CHAIN,
+                                "certificate CN=%s is not the issuer of the %s", cn,
                                 key_name(c->key));
             goto out;
         }
     }
     for (int i = 0; i < sk_X509_num(c->leaves); i++) {
         if (sk_X509_value(c->leaves, i) != c->leaf) {
-            ward_appraisal_fail(a, WARD_CHECK_CHAIN, "more than one attestation key certificate was given");
+            ward_appraisal_fail(a, WARD_CHECK_CHAIN,
+                                "more than one attestation key certificate was given");
             goto out;
         }
     }
@@ -502,7 +515,8 @@ static bool check_chain(struct ctx *c)
             short_hex(c->ext.hwid, c->ext.hwid_len, got);
             short_hex(c->r.chip_id, sizeof(c->r.chip_id), want);
             ward_appraisal_fail(a, WARD_CHECK_CHAIN,
-                                "VCEK belongs to another chip: hwID %s, report CHIP_ID %s", got, want);
+                                "VCEK belongs to another chip: hwID %s, report CHIP_ID %s", got,
+                                want);
             goto out;
         }
     }
@@ -518,7 +532,8 @@ out:
 static bool crl_from(STACK_OF(X509_CRL) *crls, X509 *issuer)
 {
     for (int i = 0; i < sk_X509_CRL_num(crls); i++) {
-        if (X509_NAME_cmp(X509_CRL_get_issuer(sk_X509_CRL_value(crls, i)), X509_get_subject_name(issuer)) == 0) {
+        if (X509_NAME_cmp(X509_CRL_get_issuer(sk_X509_CRL_value(crls, i)),
+                          X509_get_subject_name(issuer)) == 0) {
             return true;
         }
     }
@@ -549,11 +564,12 @@ static void check_revocation(struct ctx *c)
             ward_err_clear();
         }
         if (sk_X509_CRL_num(c->crls) > 0 && !relevant) {
-            ward_appraisal_fail(a, WARD_CHECK_REVOCATION, "no given CRL is issued by this chain (expected one from %s)",
-                                cn);
-        } else if (c->pol->require_crl) {
             ward_appraisal_fail(a, WARD_CHECK_REVOCATION,
-                                "policy requires the CRL of %s and none was given or cached (ward fetch snp)", cn);
+                                "no given CRL is issued by this chain (expected one from %s)", cn);
+        } else if (c->pol->require_crl) {
+            ward_appraisal_fail(
+                a, WARD_CHECK_REVOCATION,
+                "policy requires the CRL of %s and none was given or cached (ward fetch snp)", cn);
         }
         if (!relevant) {
             return;
@@ -581,8 +597,8 @@ static void check_revocation(struct ctx *c)
 static void tcb_text(const struct ward_snp_tcb *t, bool fmc, char *out, size_t len)
 {
     int n = fmc ? snprintf(out, len, "fmc=%u ", t->fmc) : 0;
-    snprintf(out + n, len - (size_t)n, "bootloader=%u tee=%u snp=%u microcode=%u", t->bootloader, t->tee,
-             t->snp, t->microcode);
+    snprintf(out + n, len - (size_t)n, "bootloader=%u tee=%u snp=%u microcode=%u", t->bootloader,
+             t->tee, t->snp, t->microcode);
 }
 
 static void check_tcb(struct ctx *c)
@@ -598,13 +614,15 @@ static void check_tcb(struct ctx *c)
         return;
     }
     if (turin && !c->ext.has_fmc) {
-        ward_appraisal_fail(a, WARD_CHECK_TCB, "Turin %s lacks the fmcSPL extension", key_name(c->key));
+        ward_appraisal_fail(a, WARD_CHECK_TCB, "Turin %s lacks the fmcSPL extension",
+                            key_name(c->key));
         return;
     }
     if (ward_snp_tcb_encode(&c->ext.tcb, c->product) != c->r.reported_tcb) {
         tcb_text(&c->ext.tcb, turin, got, sizeof(got));
         tcb_text(&rep, turin, want, sizeof(want));
-        ward_appraisal_fail(a, WARD_CHECK_TCB, "%s TCB (%s) differs from the report's REPORTED_TCB (%s)",
+        ward_appraisal_fail(a, WARD_CHECK_TCB,
+                            "%s TCB (%s) differs from the report's REPORTED_TCB (%s)",
                             key_name(c->key), got, want);
         return;
     }
@@ -614,8 +632,8 @@ static void check_tcb(struct ctx *c)
             rep.microcode < m->microcode || (turin && rep.fmc < m->fmc)) {
             tcb_text(&rep, turin, got, sizeof(got));
             tcb_text(m, turin, want, sizeof(want));
-            ward_appraisal_fail(a, WARD_CHECK_TCB, "reported TCB (%s) is below the policy minimum (%s)", got,
-                                want);
+            ward_appraisal_fail(a, WARD_CHECK_TCB,
+                                "reported TCB (%s) is below the policy minimum (%s)", got, want);
             return;
         }
     }
@@ -640,7 +658,8 @@ static void check_measurement(struct ctx *c)
     if (!in_list(c->r.measurement, (const uint8_t *)p->measurements, p->num_measurements, 48)) {
         char m[97];
         ward_hex_encode(c->r.measurement, 48, m);
-        ward_appraisal_fail(c->a, WARD_CHECK_MEASUREMENT, "launch measurement %s is not in the policy's list", m);
+        ward_appraisal_fail(c->a, WARD_CHECK_MEASUREMENT,
+                            "launch measurement %s is not in the policy's list", m);
         return;
     }
     ward_appraisal_pass(c->a, WARD_CHECK_MEASUREMENT);
@@ -654,7 +673,8 @@ static void check_policy(struct ctx *c)
     size_t before = a->num_errors;
 
     if ((r->policy & WARD_SNP_POLICY_DEBUG) && !p->allow_debug) {
-        ward_appraisal_fail(a, WARD_CHECK_POLICY, "guest policy allows debugging (policy bit 19); refused");
+        ward_appraisal_fail(a, WARD_CHECK_POLICY,
+                            "guest policy allows debugging (policy bit 19); refused");
     }
     if ((r->policy & WARD_SNP_POLICY_SMT) && !p->allow_smt) {
         ward_appraisal_fail(a, WARD_CHECK_POLICY, "guest policy allows SMT; the policy forbids it");
@@ -667,37 +687,43 @@ static void check_policy(struct ctx *c)
     }
     unsigned maj = (r->policy >> 8) & 0xFF, min = r->policy & 0xFF;
     if (maj < p->min_abi_major || (maj == p->min_abi_major && min < p->min_abi_minor)) {
-        ward_appraisal_fail(a, WARD_CHECK_POLICY, "guest policy minimum ABI %u.%u is below %u.%u", maj, min,
-                            p->min_abi_major, p->min_abi_minor);
+        ward_appraisal_fail(a, WARD_CHECK_POLICY, "guest policy minimum ABI %u.%u is below %u.%u",
+                            maj, min, p->min_abi_major, p->min_abi_minor);
     }
     if (r->vmpl > 3 || !(p->vmpl_mask & (1u << r->vmpl))) {
         ward_appraisal_fail(a, WARD_CHECK_POLICY, "VMPL %u is not allowed", r->vmpl);
     }
     if ((r->platform_info & p->platform_require) != p->platform_require) {
-        ward_appraisal_fail(a, WARD_CHECK_POLICY, "platform info 0x%llx lacks required flags 0x%llx",
-                            (unsigned long long)r->platform_info, (unsigned long long)p->platform_require);
+        ward_appraisal_fail(
+            a, WARD_CHECK_POLICY, "platform info 0x%llx lacks required flags 0x%llx",
+            (unsigned long long)r->platform_info, (unsigned long long)p->platform_require);
     }
     if (r->platform_info & p->platform_forbid) {
         ward_appraisal_fail(a, WARD_CHECK_POLICY, "platform info 0x%llx has forbidden flags 0x%llx",
                             (unsigned long long)r->platform_info,
                             (unsigned long long)(r->platform_info & p->platform_forbid));
     }
-    if (p->num_id_keys > 0 && !in_list(r->id_key_digest, (const uint8_t *)p->id_keys, p->num_id_keys, 48)) {
+    if (p->num_id_keys > 0 &&
+        !in_list(r->id_key_digest, (const uint8_t *)p->id_keys, p->num_id_keys, 48)) {
         ward_appraisal_fail(a, WARD_CHECK_POLICY, "ID key digest is not in the policy's list");
     }
     if (p->num_author_keys > 0 &&
         (!(r->flags & 1) ||
          !in_list(r->author_key_digest, (const uint8_t *)p->author_keys, p->num_author_keys, 48))) {
-        ward_appraisal_fail(a, WARD_CHECK_POLICY, "author key digest is absent or not in the policy's list");
+        ward_appraisal_fail(a, WARD_CHECK_POLICY,
+                            "author key digest is absent or not in the policy's list");
     }
-    if ((c->key == WARD_SNP_KEY_VCEK && !p->allow_vcek) || (c->key == WARD_SNP_KEY_VLEK && !p->allow_vlek)) {
-        ward_appraisal_fail(a, WARD_CHECK_POLICY, "reports signed by a %s are not accepted", key_name(c->key));
+    if ((c->key == WARD_SNP_KEY_VCEK && !p->allow_vcek) ||
+        (c->key == WARD_SNP_KEY_VLEK && !p->allow_vlek)) {
+        ward_appraisal_fail(a, WARD_CHECK_POLICY, "reports signed by a %s are not accepted",
+                            key_name(c->key));
     }
     if (p->num_chips > 0 && !in_list(r->chip_id, (const uint8_t *)p->chips, p->num_chips, 64)) {
         ward_appraisal_fail(a, WARD_CHECK_POLICY, "chip is not in the policy's allowlist");
     }
     if (r->guest_svn < p->min_guest_svn) {
-        ward_appraisal_fail(a, WARD_CHECK_POLICY, "guest SVN %u is below %u", r->guest_svn, p->min_guest_svn);
+        ward_appraisal_fail(a, WARD_CHECK_POLICY, "guest SVN %u is below %u", r->guest_svn,
+                            p->min_guest_svn);
     }
     if (p->has_host_data && !ward_ct_equal(r->host_data, p->host_data, 32)) {
         ward_appraisal_fail(a, WARD_CHECK_POLICY, "HOST_DATA differs from the policy's value");
@@ -721,7 +747,8 @@ static void check_binding(struct ctx *c)
     if (!ward_ct_equal(c->r.report_data, want, 64)) {
         char got[129];
         ward_hex_encode(c->r.report_data, 64, got);
-        ward_appraisal_fail(c->a, WARD_CHECK_BINDING, "REPORT_DATA %s differs from the expected value", got);
+        ward_appraisal_fail(c->a, WARD_CHECK_BINDING,
+                            "REPORT_DATA %s differs from the expected value", got);
         return;
     }
     ward_appraisal_pass(c->a, WARD_CHECK_BINDING);
@@ -740,7 +767,8 @@ static int appraise(struct ctx *c, const uint8_t *report, size_t len)
     c->key = ward_snp_signing_key(&c->r);
     enum ward_snp_product from_cpu = ward_snp_product_from_cpuid(&c->r);
     if (c->r.version >= 3 && from_cpu == WARD_SNP_PRODUCT_UNKNOWN) {
-        ward_appraisal_fail(a, WARD_CHECK_CHAIN, "report comes from an unknown CPU (family %02xh model %02xh)",
+        ward_appraisal_fail(a, WARD_CHECK_CHAIN,
+                            "report comes from an unknown CPU (family %02xh model %02xh)",
                             c->r.cpuid_fam_id, c->r.cpuid_mod_id);
     }
     bool inputs_ok = gather_inputs(c);
@@ -752,20 +780,24 @@ static int appraise(struct ctx *c, const uint8_t *report, size_t len)
     }
     c->product = from_cpu;
     if (c->key == WARD_SNP_KEY_NONE) {
-        ward_appraisal_fail(a, WARD_CHECK_SIGNATURE, "snp report is not signed (SIGNING_KEY = none)");
-    } else if ((c->leaf = pick_leaf(c)) == NULL) {
         ward_appraisal_fail(a, WARD_CHECK_SIGNATURE,
-                            "no %s given or cached for this report (give --certs, or run 'ward fetch snp')",
-                            key_name(c->key));
+                            "snp report is not signed (SIGNING_KEY = none)");
+    } else if ((c->leaf = pick_leaf(c)) == NULL) {
+        ward_appraisal_fail(
+            a, WARD_CHECK_SIGNATURE,
+            "no %s given or cached for this report (give --certs, or run 'ward fetch snp')",
+            key_name(c->key));
     } else if (ward_snp_cert_ext_parse(c->leaf, &c->ext) != WARD_OK) {
-        ward_appraisal_fail(a, WARD_CHECK_CHAIN, "%s extensions: %s", key_name(c->key), ward_err_detail());
+        ward_appraisal_fail(a, WARD_CHECK_CHAIN, "%s extensions: %s", key_name(c->key),
+                            ward_err_detail());
         c->leaf = NULL;
     }
     if (c->leaf != NULL) {
         enum ward_snp_product from_cert = cert_product(c->leaf, &c->ext);
         if (from_cpu != WARD_SNP_PRODUCT_UNKNOWN && from_cert != WARD_SNP_PRODUCT_UNKNOWN &&
             from_cpu != from_cert) {
-            ward_appraisal_fail(a, WARD_CHECK_CHAIN, "report comes from a %s CPU but the %s is for %s",
+            ward_appraisal_fail(a, WARD_CHECK_CHAIN,
+                                "report comes from a %s CPU but the %s is for %s",
                                 ward_snp_product_name(from_cpu), key_name(c->key),
                                 ward_snp_product_name(from_cert));
         }
@@ -776,8 +808,8 @@ static int appraise(struct ctx *c, const uint8_t *report, size_t len)
     GUARD(add_claims(c));
 
     bool sig_ok = c->leaf != NULL && check_signature(c, report);
-    bool chain_ok = c->leaf != NULL && inputs_ok && a->checks[WARD_CHECK_CHAIN] != WARD_STATUS_FAIL &&
-                    check_chain(c);
+    bool chain_ok = c->leaf != NULL && inputs_ok &&
+                    a->checks[WARD_CHECK_CHAIN] != WARD_STATUS_FAIL && check_chain(c);
     json_object_set_new(a->claims, "simulated", json_boolean(a->simulated));
     if (!sig_ok || !chain_ok) {
         /* Without a genuine, chained signature nothing the report says can be trusted:

@@ -53,9 +53,11 @@ static int check_sample(json_t *s, const struct ward_policy *lenient)
     assert_non_null(expect);
     load(json_string_value(json_object_get(s, "file")), &report);
     assert_true(json_array_size(certs) <= 8);
-    json_array_foreach(certs, i, c) {
+    json_array_foreach(certs, i, c)
+    {
         load(json_string_value(c), &bufs[i]);
-        blobs[i] = (struct ward_blob){.name = json_string_value(c), .data = bufs[i].data, .len = bufs[i].len};
+        blobs[i] = (struct ward_blob){
+            .name = json_string_value(c), .data = bufs[i].data, .len = bufs[i].len};
     }
     opts.cert_files = blobs;
     opts.num_cert_files = json_array_size(certs);
@@ -73,16 +75,18 @@ static int check_sample(json_t *s, const struct ward_policy *lenient)
     bool debug = ward_snp_report_parse(report.data, report.len, &r) == WARD_OK &&
                  (r.policy & WARD_SNP_POLICY_DEBUG) != 0;
     if (valid) {
-        static const enum ward_check must[] = {WARD_CHECK_SIGNATURE, WARD_CHECK_CHAIN, WARD_CHECK_TCB,
-                                               WARD_CHECK_BINDING};
+        static const enum ward_check must[] = {WARD_CHECK_SIGNATURE, WARD_CHECK_CHAIN,
+                                               WARD_CHECK_TCB, WARD_CHECK_BINDING};
         for (size_t k = 0; k < sizeof(must) / sizeof(must[0]); k++) {
             if (a.checks[must[k]] != WARD_STATUS_PASS) {
-                print_error("%s: check %s is %s\n", id, ward_check_name(must[k]), ward_status_name(a.checks[must[k]]));
+                print_error("%s: check %s is %s\n", id, ward_check_name(must[k]),
+                            ward_status_name(a.checks[must[k]]));
                 bad++;
             }
         }
         if (ward_appraisal_verdict(&a) == debug) {
-            print_error("%s: default-policy verdict %d but debug=%d\n", id, ward_appraisal_verdict(&a), debug);
+            print_error("%s: default-policy verdict %d but debug=%d\n", id,
+                        ward_appraisal_verdict(&a), debug);
             bad++;
         }
     } else if (ward_appraisal_verdict(&a)) {
@@ -90,7 +94,8 @@ static int check_sample(json_t *s, const struct ward_policy *lenient)
         bad++;
     }
     for (size_t k = 0; k < a.num_errors && (bad || !valid); k++) {
-        print_message("  %s [%s] %s\n", id, ward_check_name(a.errors[k].check), a.errors[k].message);
+        print_message("  %s [%s] %s\n", id, ward_check_name(a.errors[k].check),
+                      a.errors[k].message);
     }
     if (!valid && a.num_errors == 0) {
         print_error("%s: rejected without an error message\n", id);
@@ -102,7 +107,8 @@ static int check_sample(json_t *s, const struct ward_policy *lenient)
     opts.policy = lenient;
     assert_int_equal(ward_verify_snp(report.data, report.len, &opts, &a), WARD_OK);
     if (ward_appraisal_verdict(&a) != valid) {
-        print_error("%s: lenient-policy verdict %d, manifest says %s\n", id, ward_appraisal_verdict(&a), expect);
+        print_error("%s: lenient-policy verdict %d, manifest says %s\n", id,
+                    ward_appraisal_verdict(&a), expect);
         bad++;
     }
     ward_appraisal_cleanup(&a);
@@ -128,7 +134,8 @@ static void every_manifest_sample(void **state)
     int bad = 0, valid = 0, invalid = 0;
     size_t i;
     json_t *s;
-    json_array_foreach(m, i, s) {
+    json_array_foreach(m, i, s)
+    {
         const char *expect = json_string_value(json_object_get(s, "expect"));
         if (expect == NULL || (strcmp(expect, "valid") != 0 && strcmp(expect, "invalid") != 0)) {
             continue;
@@ -136,7 +143,8 @@ static void every_manifest_sample(void **state)
         strcmp(expect, "valid") == 0 ? valid++ : invalid++;
         bad += check_sample(s, lenient);
     }
-    print_message("%d valid and %d invalid samples appraised, %d mismatches\n", valid, invalid, bad);
+    print_message("%d valid and %d invalid samples appraised, %d mismatches\n", valid, invalid,
+                  bad);
     assert_true(valid > 0 && invalid > 0);
     assert_int_equal(bad, 0);
     ward_policy_free(lenient);
@@ -153,7 +161,8 @@ static void parse_encode_round_trip(void **state)
     json_t *s;
     snprintf(path, sizeof(path), "%s/snp/manifest.json", data_dir());
     assert_int_equal(ward_json_load_file(path, 1 << 20, &m), WARD_OK);
-    json_array_foreach(m, i, s) {
+    json_array_foreach(m, i, s)
+    {
         struct ward_buf b = {0};
         struct ward_snp_report r;
         uint8_t out[WARD_SNP_REPORT_LEN];

@@ -118,7 +118,8 @@ static void hex_and_base64(void **state)
 
     /* RFC 4648 section 10 test vectors. */
     static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-    static const char *const enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    static const char *const enc[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                      "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
     for (size_t i = 0; i < 7; i++) {
         char *e = ward_base64_encode((const uint8_t *)plain[i], strlen(plain[i]));
         assert_string_equal(e, enc[i]);

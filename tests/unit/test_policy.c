@@ -25,12 +25,20 @@ static void accepts_every_key(void **state)
     const char *doc =
         "{\"version\":1,\"snp\":{"
         "\"min_tcb\":{\"bootloader\":1,\"tee\":0,\"snp\":8,\"microcode\":115,\"fmc\":0},"
-        "\"measurements\":[\"" "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" "\"],"
-        "\"report_data\":\"" "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" "\","
+        "\"measurements\":[\""
+        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+        "000000"
+        "\"],"
+        "\"report_data\":\""
+        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+        "00000000000000000000000000000000000000"
+        "\","
         "\"host_data\":\"0000000000000000000000000000000000000000000000000000000000000000\","
         "\"vmpls\":[0,1],\"allow_debug\":false,\"allow_smt\":true,\"allow_migration_agent\":false,"
-        "\"require_single_socket\":true,\"platform_info\":{\"require\":[\"tsme\",\"ecc\"],\"forbid\":[\"smt\"]},"
-        "\"signing_keys\":[\"vcek\"],\"min_guest_svn\":3,\"require_crl\":true,\"min_abi\":\"1.51\"}}";
+        "\"require_single_socket\":true,\"platform_info\":{\"require\":[\"tsme\",\"ecc\"],"
+        "\"forbid\":[\"smt\"]},"
+        "\"signing_keys\":[\"vcek\"],\"min_guest_svn\":3,\"require_crl\":true,\"min_abi\":\"1.51\"}"
+        "}";
     assert_int_equal(parse(doc), WARD_OK);
     assert_int_equal(parse("{}"), WARD_OK);
     assert_int_equal(parse("{\"snp\":{}}"), WARD_OK);
@@ -40,15 +48,15 @@ static void refuses_what_it_does_not_understand(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "{\"snp\":{\"allow_debgu\":true}}",          /* typo */
-        "{\"sev\":{}}",                               /* unknown section */
-        "{\"version\":2}",                            /* unknown version */
-        "{\"snp\":{\"vmpls\":[4]}}",                  /* out of range */
-        "{\"snp\":{\"vmpls\":[]}}",                   /* empty list */
-        "{\"snp\":{\"measurements\":[]}}",            /* empty list */
-        "{\"snp\":{\"measurements\":[\"00\"]}}",      /* wrong length */
-        "{\"snp\":{\"chip_ids\":[\"zz\"]}}",          /* not hex */
-        "{\"snp\":{\"signing_keys\":[\"ark\"]}}",     /* unknown key kind */
+        "{\"snp\":{\"allow_debgu\":true}}",       /* typo */
+        "{\"sev\":{}}",                           /* unknown section */
+        "{\"version\":2}",                        /* unknown version */
+        "{\"snp\":{\"vmpls\":[4]}}",              /* out of range */
+        "{\"snp\":{\"vmpls\":[]}}",               /* empty list */
+        "{\"snp\":{\"measurements\":[]}}",        /* empty list */
+        "{\"snp\":{\"measurements\":[\"00\"]}}",  /* wrong length */
+        "{\"snp\":{\"chip_ids\":[\"zz\"]}}",      /* not hex */
+        "{\"snp\":{\"signing_keys\":[\"ark\"]}}", /* unknown key kind */
         "{\"snp\":{\"platform_info\":{\"require\":[\"turbo\"]}}}",
         "{\"snp\":{\"platform_info\":{\"maybe\":[]}}}",
         "{\"snp\":{\"min_tcb\":{\"snp\":256}}}",
@@ -59,7 +67,9 @@ static void refuses_what_it_does_not_understand(void **state)
         "{\"snp\":{\"report_data\":\"00\"}}",
         "{\"snp\":{\"min_guest_svn\":-1}}",
         "{\"snp\":{\"allow_smt\":true,\"allow_smt\":false}}", /* duplicate key */
-        "[]", "", "{",
+        "[]",
+        "",
+        "{",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (parse(bad[i]) == WARD_OK) {
@@ -123,13 +133,23 @@ static void each_key_takes_effect(void **state)
         {"{}", WARD_CHECK_MEASUREMENT, WARD_STATUS_SKIP},
         {"{}", WARD_CHECK_BINDING, WARD_STATUS_SKIP},
         {"{}", WARD_CHECK_REVOCATION, WARD_STATUS_SKIP},
-        {"{\"snp\":{\"min_tcb\":{\"bootloader\":10,\"snp\":23,\"microcode\":84}}}", WARD_CHECK_TCB, WARD_STATUS_PASS},
+        {"{\"snp\":{\"min_tcb\":{\"bootloader\":10,\"snp\":23,\"microcode\":84}}}", WARD_CHECK_TCB,
+         WARD_STATUS_PASS},
         {"{\"snp\":{\"min_tcb\":{\"microcode\":85}}}", WARD_CHECK_TCB, WARD_STATUS_FAIL},
-        {"{\"snp\":{\"measurements\":[\"" "ff0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" "\"]}}",
+        {"{\"snp\":{\"measurements\":[\""
+         "ff000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+         "0000000"
+         "\"]}}",
          WARD_CHECK_MEASUREMENT, WARD_STATUS_FAIL},
-        {"{\"snp\":{\"report_data\":\"" "b581f12e29a2d7d64e5e0b738d563879a78b51c644d0fa0cce02b48699f6bf5f0000000000000000000000000000000000000000000000000000000000000000" "\"}}",
+        {"{\"snp\":{\"report_data\":\""
+         "b581f12e29a2d7d64e5e0b738d563879a78b51c644d0fa0cce02b48699f6bf5f0000000000000000000000000"
+         "000000000000000000000000000000000000000"
+         "\"}}",
          WARD_CHECK_BINDING, WARD_STATUS_PASS},
-        {"{\"snp\":{\"report_data\":\"" "0081f12e29a2d7d64e5e0b738d563879a78b51c644d0fa0cce02b48699f6bf5f0000000000000000000000000000000000000000000000000000000000000000" "\"}}",
+        {"{\"snp\":{\"report_data\":\""
+         "0081f12e29a2d7d64e5e0b738d563879a78b51c644d0fa0cce02b48699f6bf5f0000000000000000000000000"
+         "000000000000000000000000000000000000000"
+         "\"}}",
          WARD_CHECK_BINDING, WARD_STATUS_FAIL},
         {"{\"snp\":{\"vmpls\":[1,2]}}", WARD_CHECK_POLICY, WARD_STATUS_FAIL},
         {"{\"snp\":{\"vmpls\":[0]}}", WARD_CHECK_POLICY, WARD_STATUS_PASS},
@@ -137,28 +157,46 @@ static void each_key_takes_effect(void **state)
         {"{\"snp\":{\"require_single_socket\":true}}", WARD_CHECK_POLICY, WARD_STATUS_FAIL},
         {"{\"snp\":{\"min_abi\":\"1.51\"}}", WARD_CHECK_POLICY, WARD_STATUS_FAIL},
         {"{\"snp\":{\"min_abi\":\"0.31\"}}", WARD_CHECK_POLICY, WARD_STATUS_PASS},
-        {"{\"snp\":{\"platform_info\":{\"require\":[\"tsme\"]}}}", WARD_CHECK_POLICY, WARD_STATUS_FAIL},
-        {"{\"snp\":{\"platform_info\":{\"require\":[\"ecc\"],\"forbid\":[\"smt\"]}}}", WARD_CHECK_POLICY, WARD_STATUS_PASS},
-        {"{\"snp\":{\"platform_info\":{\"forbid\":[\"ecc\"]}}}", WARD_CHECK_POLICY, WARD_STATUS_FAIL},
+        {"{\"snp\":{\"platform_info\":{\"require\":[\"tsme\"]}}}", WARD_CHECK_POLICY,
+         WARD_STATUS_FAIL},
+        {"{\"snp\":{\"platform_info\":{\"require\":[\"ecc\"],\"forbid\":[\"smt\"]}}}",
+         WARD_CHECK_POLICY, WARD_STATUS_PASS},
+        {"{\"snp\":{\"platform_info\":{\"forbid\":[\"ecc\"]}}}", WARD_CHECK_POLICY,
+         WARD_STATUS_FAIL},
         {"{\"snp\":{\"signing_keys\":[\"vlek\"]}}", WARD_CHECK_POLICY, WARD_STATUS_FAIL},
         {"{\"snp\":{\"min_guest_svn\":65547}}", WARD_CHECK_POLICY, WARD_STATUS_PASS},
         {"{\"snp\":{\"min_guest_svn\":65548}}", WARD_CHECK_POLICY, WARD_STATUS_FAIL},
-        {"{\"snp\":{\"id_key_digests\":[\"" "ff0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" "\"]}}",
+        {"{\"snp\":{\"id_key_digests\":[\""
+         "ff000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+         "0000000"
+         "\"]}}",
          WARD_CHECK_POLICY, WARD_STATUS_FAIL},
-        {"{\"snp\":{\"author_key_digests\":[\"" "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" "\"]}}",
+        {"{\"snp\":{\"author_key_digests\":[\""
+         "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+         "0000000"
+         "\"]}}",
          WARD_CHECK_POLICY, WARD_STATUS_FAIL}, /* AUTHOR_KEY_EN is not set */
-        {"{\"snp\":{\"chip_ids\":[\"" "0506ffba875e939c2729d20c74eb72b4c5ba6bf7ea1faaa640141f12c6d64782fb487f68ce69dcd021e914cc0d9244327bc121f0242d6470903ad1d4aaea4ad1" "\"]}}",
+        {"{\"snp\":{\"chip_ids\":[\""
+         "0506ffba875e939c2729d20c74eb72b4c5ba6bf7ea1faaa640141f12c6d64782fb487f68ce69dcd021e914cc0"
+         "d9244327bc121f0242d6470903ad1d4aaea4ad1"
+         "\"]}}",
          WARD_CHECK_POLICY, WARD_STATUS_PASS},
-        {"{\"snp\":{\"chip_ids\":[\"" "1506ffba875e939c2729d20c74eb72b4c5ba6bf7ea1faaa640141f12c6d64782fb487f68ce69dcd021e914cc0d9244327bc121f0242d6470903ad1d4aaea4ad1" "\"]}}",
+        {"{\"snp\":{\"chip_ids\":[\""
+         "1506ffba875e939c2729d20c74eb72b4c5ba6bf7ea1faaa640141f12c6d64782fb487f68ce69dcd021e914cc0"
+         "d9244327bc121f0242d6470903ad1d4aaea4ad1"
+         "\"]}}",
          WARD_CHECK_POLICY, WARD_STATUS_FAIL},
-        {"{\"snp\":{\"host_data\":\"ff00000000000000000000000000000000000000000000000000000000000000\"}}", WARD_CHECK_POLICY, WARD_STATUS_FAIL},
+        {"{\"snp\":{\"host_data\":"
+         "\"ff00000000000000000000000000000000000000000000000000000000000000\"}}",
+         WARD_CHECK_POLICY, WARD_STATUS_FAIL},
         {"{\"snp\":{\"require_crl\":true}}", WARD_CHECK_REVOCATION, WARD_STATUS_FAIL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         enum ward_status got = status_under(&g, cases[i].doc, cases[i].check);
         if (got != cases[i].want) {
-            fail_msg("policy %s: check %s is %s, want %s", cases[i].doc, ward_check_name(cases[i].check),
-                     ward_status_name(got), ward_status_name(cases[i].want));
+            fail_msg("policy %s: check %s is %s, want %s", cases[i].doc,
+                     ward_check_name(cases[i].check), ward_status_name(got),
+                     ward_status_name(cases[i].want));
         }
     }
     ward_buf_cleanup(&g.report);

@@ -45,7 +45,8 @@ static void sample_load(struct sample *s, const char *dir, const char *as_of, co
     load(dir, "report.bin", &s->report);
     for (int i = 0; i < 3; i++) {
         load(i == 0 && vcek_dir ? vcek_dir : dir, names[i], &s->certs[i]);
-        s->blobs[i] = (struct ward_blob){.name = names[i], .data = s->certs[i].data, .len = s->certs[i].len};
+        s->blobs[i] =
+            (struct ward_blob){.name = names[i], .data = s->certs[i].data, .len = s->certs[i].len};
     }
     s->opts.cert_files = s->blobs;
     s->opts.num_cert_files = 3;
@@ -62,7 +63,8 @@ static void sample_cleanup(struct sample *s)
 }
 
 /* Appraises and returns the verdict; the failing checks are left in |a|. */
-static bool appraise(const struct sample *s, const uint8_t *report, size_t len, struct ward_appraisal *a)
+static bool appraise(const struct sample *s, const uint8_t *report, size_t len,
+                     struct ward_appraisal *a)
 {
     assert_int_equal(ward_verify_snp(report, len, &s->opts, a), WARD_OK);
     return ward_appraisal_verdict(a);
@@ -71,7 +73,8 @@ static bool appraise(const struct sample *s, const uint8_t *report, size_t len, 
 static bool has_error(const struct ward_appraisal *a, enum ward_check c, const char *needle)
 {
     for (size_t i = 0; i < a->num_errors; i++) {
-        if (a->errors[i].check == c && (needle == NULL || strstr(a->errors[i].message, needle) != NULL)) {
+        if (a->errors[i].check == c &&
+            (needle == NULL || strstr(a->errors[i].message, needle) != NULL)) {
             return true;
         }
     }
@@ -262,7 +265,9 @@ static void make_sim_crl(const char *dir, X509 *issuer, X509 *serial_of, struct 
     if (serial_of != NULL) {
         X509_REVOKED *rev = X509_REVOKED_new();
         ASN1_TIME *when = ASN1_TIME_adj(NULL, time(NULL), -1, 0);
-        assert_int_equal(X509_REVOKED_set_serialNumber(rev, (ASN1_INTEGER *)X509_get0_serialNumber(serial_of)), 1);
+        assert_int_equal(
+            X509_REVOKED_set_serialNumber(rev, (ASN1_INTEGER *)X509_get0_serialNumber(serial_of)),
+            1);
         assert_int_equal(X509_REVOKED_set_revocationDate(rev, when), 1);
         assert_int_equal(X509_CRL_add0_revoked(crl, rev), 1);
         ASN1_TIME_free(when);
@@ -292,7 +297,8 @@ static void revoked_ask_fails(void **state)
     assert_int_equal(ward_x509_parse(ark.data, ark.len, &ark_x), WARD_OK);
 
     struct ward_blob certs[2] = {{"vcek.der", leaf.data, leaf.len}, {"ask.der", ask.data, ask.len}};
-    struct ward_verify_opts opts = {.cert_files = certs, .num_cert_files = 2, .sim_dir = dir, .cache_dir = ""};
+    struct ward_verify_opts opts = {
+        .cert_files = certs, .num_cert_files = 2, .sim_dir = dir, .cache_dir = ""};
     struct ward_appraisal a;
 
     /* Without trusting the simulator, its evidence is rejected. */

@@ -34,7 +34,8 @@ static int ext(X509 *cert, const char *suffix, const uint8_t **p, size_t *len, b
     return WARD_OK;
 }
 
-static int ext_int(X509 *cert, const char *suffix, const char *name, int64_t max, bool *found, int64_t *out)
+static int ext_int(X509 *cert, const char *suffix, const char *name, int64_t max, bool *found,
+                   int64_t *out)
 {
     const uint8_t *p;
     size_t len;
@@ -49,7 +50,8 @@ static int ext_int(X509 *cert, const char *suffix, const char *name, int64_t max
     int ok = ASN1_INTEGER_get_int64(&v, ai);
     ASN1_INTEGER_free(ai);
     ENSURE_MSG((size_t)(q - p) == len, WARD_ERR_TRAILING, "%s extension has trailing bytes", name);
-    ENSURE_MSG(ok == 1 && v >= 0 && v <= max, WARD_ERR_FORMAT, "%s extension is out of range", name);
+    ENSURE_MSG(ok == 1 && v >= 0 && v <= max, WARD_ERR_FORMAT, "%s extension is out of range",
+               name);
     *out = v;
     return WARD_OK;
 }
@@ -126,7 +128,8 @@ int ward_snp_cert_ext_parse(X509 *cert, struct ward_snp_cert_ext *out)
             GUARD(ward_rd_skip(&rd, 2));
         }
         size_t n = ward_rd_left(&rd);
-        ENSURE_MSG(n == 64 || n == 8, WARD_ERR_FORMAT, "hwID extension is %zu bytes (expected 64 or 8)", n);
+        ENSURE_MSG(n == 64 || n == 8, WARD_ERR_FORMAT,
+                   "hwID extension is %zu bytes (expected 64 or 8)", n);
         GUARD(ward_rd_copy(&rd, e.hwid, n));
         e.hwid_len = n;
     }

@@ -29,7 +29,10 @@
 #define SIG_RESERVED_LEN (WARD_SNP_REPORT_LEN - WARD_SNP_SIGNED_LEN - 2 * WARD_SNP_SIG_COMP_LEN)
 #define FLAGS_KNOWN_MASK 0x1Fu /* bits 0..4 are defined; the rest are reserved */
 
-static bool version_known(uint32_t v) { return v == 2 || v == 3 || v == 5; }
+static bool version_known(uint32_t v)
+{
+    return v == 2 || v == 3 || v == 5;
+}
 
 int ward_snp_report_parse(const uint8_t *p, size_t len, struct ward_snp_report *out)
 {
@@ -53,9 +56,10 @@ int ward_snp_report_parse(const uint8_t *p, size_t len, struct ward_snp_report *
     GUARD(ward_rd_copy(&rd, r.image_id, sizeof(r.image_id)));
     GUARD(ward_rd_u32le(&rd, &r.vmpl));
     GUARD(ward_rd_u32le(&rd, &r.signature_algo));
-    ENSURE_MSG(r.signature_algo == WARD_SNP_SIG_ALGO_ECDSA_P384_SHA384, WARD_ERR_FORMAT,
-               "snp report: unsupported signature algorithm %u (expected 1, ECDSA P-384 with SHA-384)",
-               r.signature_algo);
+    ENSURE_MSG(
+        r.signature_algo == WARD_SNP_SIG_ALGO_ECDSA_P384_SHA384, WARD_ERR_FORMAT,
+        "snp report: unsupported signature algorithm %u (expected 1, ECDSA P-384 with SHA-384)",
+        r.signature_algo);
     GUARD(ward_rd_u64le(&rd, &r.current_tcb));
     GUARD(ward_rd_u64le(&rd, &r.platform_info));
     GUARD(ward_rd_u32le(&rd, &r.flags));
