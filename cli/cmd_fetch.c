@@ -154,22 +154,6 @@ static int write_all(const char *dir, const struct ward_snp_collateral *c, bool 
     return rc;
 }
 
-static int parse_product(const char *s, enum ward_snp_product *out)
-{
-    static const struct {
-        const char *name;
-        enum ward_snp_product product;
-    } products[] = {
-        {"milan", WARD_SNP_MILAN}, {"genoa", WARD_SNP_GENOA}, {"turin", WARD_SNP_TURIN}};
-    for (size_t i = 0; i < sizeof(products) / sizeof(products[0]); i++) {
-        if (strcasecmp(s, products[i].name) == 0) {
-            *out = products[i].product;
-            return WARD_OK;
-        }
-    }
-    return WARD_ERR_USAGE;
-}
-
 int fetch_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -201,7 +185,7 @@ int fetch_main(int argc, char **argv)
             cache_opt = optarg;
             break;
         case 'p':
-            if (parse_product(optarg, &product) != WARD_OK) {
+            if ((product = ward_snp_product_parse(optarg)) == WARD_SNP_PRODUCT_UNKNOWN) {
                 cli_error("fetch", "--product must be milan, genoa or turin, not '%s'", optarg);
                 return WARD_EXIT_USAGE;
             }
