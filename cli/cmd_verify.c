@@ -80,7 +80,9 @@ static void print_human(const struct ward_appraisal *a)
     printf("verdict: %s (%s)%s\n", pass ? "PASS" : "FAIL", a->tee,
            a->simulated ? "  [SIMULATED EVIDENCE: NOT A REAL TEE]" : "");
     for (int c = 0; c < WARD_CHECK__COUNT; c++) {
-        printf("  %-12s %s\n", ward_check_name((enum ward_check)c), ward_status_name(a->checks[c]));
+        if (a->applicable & (1u << c)) {
+            printf("  %-12s %s\n", ward_check_name((enum ward_check)c), ward_status_name(a->checks[c]));
+        }
     }
     static const char *const shown[] = {"product",     "version", "signing_key", "measurement",
                                         "report_data", "vmpl",    "chip_id"};

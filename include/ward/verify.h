@@ -23,6 +23,8 @@ enum ward_check {
     WARD_CHECK_MEASUREMENT, /* launch measurement against allowed values */
     WARD_CHECK_POLICY,      /* guest policy, VMPL, platform info, keys, chips */
     WARD_CHECK_BINDING,     /* report_data equals the expected value */
+    WARD_CHECK_COLLATERAL,  /* TDX: TCB info, QE identity, CRLs signed, in date, for this FMSPC */
+    WARD_CHECK_QE_IDENTITY, /* TDX: the Quoting Enclave matches Intel's QE identity */
     WARD_CHECK__COUNT
 };
 
@@ -44,6 +46,7 @@ struct ward_appraisal_error {
  * ward_appraisal_init, release with ward_appraisal_cleanup. */
 struct ward_appraisal {
     char tee[16]; /* "snp", ... */
+    uint32_t applicable; /* bit per ward_check that this TEE reports */
     enum ward_status checks[WARD_CHECK__COUNT];
     json_t *claims; /* owned JSON object of normalised claims */
     size_t num_errors;
@@ -63,7 +66,8 @@ void ward_appraisal_fail(struct ward_appraisal *a, enum ward_check c, const char
 /* ward_appraisal_verdict is true when no check failed and the signature and chain passed. */
 bool ward_appraisal_verdict(const struct ward_appraisal *a);
 
-/* ward_appraisal_to_json returns a new JSON object:
+/* ward_appraisal_to_json returns a new JSON object (only the checks that apply
+ * to the appraisal's TEE appear):
  * {"verdict","tee","checks":{...},"claims":{...},"errors":[{"check","message"}], "simulated"?}. */
 json_t *ward_appraisal_to_json(const struct ward_appraisal *a);
 
@@ -119,12 +123,23 @@ struct ward_verify_opts {
     const char *sim_dir;     /* directory of simulator roots to trust; NULL: none */
     const char *cache_dir;   /* collateral cache; NULL: $XDG_CACHE_HOME/ward; "" disables */
     struct ward_chain_cache *chain_cache; /* verified chains to reuse; NULL: none */
+    /* TDX: the DCAP collateral bundle as the user gave it; parsed inside the
+     * appraisal so a damaged bundle fails the collateral check. NULL: look in
+     * the collateral cache. */
+    const struct ward_blob *collateral_file;
 };
 
 /* ward_verify_snp appraises a raw SEV-SNP report. Returns WARD_OK whenever an
  * appraisal was produced (look at its verdict); an error only for a caller's or
  * I/O problem. Malformed evidence yields a failing appraisal, not an error. */
 int ward_verify_snp(const uint8_t *report, size_t len, const struct ward_verify_opts *opts,
+                    struct ward_appraisal *out) WARD_MUST_CHECK;
+
+/* ward_verify_tdx appraises an Intel TDX DCAP quote (v4 or v5) with its
+ * collateral. Same contract as ward_verify_snp; the result also has the
+ * "collateral" and "qe_identity" checks and the claims tcb_status, advisory_ids,
+ * mrtd, rtmr0..rtmr3. */
+int ward_verify_tdx(const uint8_t *quote, size_t len, const struct ward_verify_opts *opts,
                     struct ward_appraisal *out) WARD_MUST_CHECK;
 
 /* ---- evidence envelope ---- */

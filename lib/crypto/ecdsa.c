@@ -185,3 +185,30 @@ int ward_ec_key_generate(int curve_nid, EVP_PKEY **out)
     *out = key;
     return WARD_OK;
 }
+
+int ward_ec_pubkey_from_raw(int curve_nid, const uint8_t *xy, size_t len, EVP_PKEY **out)
+{
+    const char *group = OSSL_EC_curve_nid2name(curve_nid);
+    uint8_t point[1 + 2 * 66];
+    ENSURE_MSG(group != NULL, WARD_ERR_USAGE, "unknown curve %d", curve_nid);
+    ENSURE_MSG(len > 0 && len % 2 == 0 && len < sizeof(point), WARD_ERR_FORMAT,
+               "raw EC public key of %zu bytes", len);
+    point[0] = 0x04; /* uncompressed */
+    memcpy(point + 1, xy, len);
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, len + 1),
+        OSSL_PARAM_construct_end(),
+    };
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY *key = NULL;
+    int ok = ctx != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
+             EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    if (!ok) {
+        EVP_PKEY_free(key);
+        return ward_ossl_fail(WARD_ERR_FORMAT, "EC public key is not a point on the curve");
+    }
+    *out = key;
+    return WARD_OK;
+}

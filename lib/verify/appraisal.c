@@ -10,6 +10,8 @@ static const char *const check_names[WARD_CHECK__COUNT] = {
     [WARD_CHECK_REVOCATION] = "revocation",   [WARD_CHECK_TCB] = "tcb",
     [WARD_CHECK_MEASUREMENT] = "measurement", [WARD_CHECK_POLICY] = "policy",
     [WARD_CHECK_BINDING] = "binding",
+    [WARD_CHECK_COLLATERAL] = "collateral",
+    [WARD_CHECK_QE_IDENTITY] = "qe_identity",
 };
 
 const char *ward_check_name(enum ward_check c)
@@ -33,6 +35,11 @@ void ward_appraisal_init(struct ward_appraisal *a, const char *tee)
 {
     memset(a, 0, sizeof(*a));
     snprintf(a->tee, sizeof(a->tee), "%s", tee);
+    /* Every TEE reports the seven common checks; DCAP evidence adds two. */
+    a->applicable = (1u << WARD_CHECK_COLLATERAL) - 1;
+    if (strcmp(tee, "tdx") == 0) {
+        a->applicable |= 1u << WARD_CHECK_COLLATERAL | 1u << WARD_CHECK_QE_IDENTITY;
+    }
     a->claims = json_object();
     WARD_ASSERT(a->claims != NULL);
 }
@@ -91,7 +98,10 @@ json_t *ward_appraisal_to_json(const struct ward_appraisal *a)
     json_object_set_new(o, "verdict", json_string(ward_appraisal_verdict(a) ? "pass" : "fail"));
     json_object_set_new(o, "tee", json_string(a->tee));
     for (int c = 0; c < WARD_CHECK__COUNT; c++) {
-        json_object_set_new(checks, check_names[c], json_string(ward_status_name(a->checks[c])));
+        if (a->applicable & (1u << c)) {
+            json_object_set_new(checks, check_names[c],
+                                json_string(ward_status_name(a->checks[c])));
+        }
     }
     json_object_set_new(o, "checks", checks);
     json_object_set(o, "claims", a->claims);

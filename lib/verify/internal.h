@@ -16,6 +16,10 @@ struct amd_roots {
  * against its pinned SHA-256 fingerprint on first use. */
 int amd_roots_get(enum ward_snp_product product, const struct amd_roots **out) WARD_MUST_CHECK;
 
+/* intel_root_get returns the compiled-in Intel SGX Root CA (borrowed), checked
+ * against its pinned fingerprint on first use. */
+int intel_root_get(X509 **out) WARD_MUST_CHECK;
+
 /* The SNP section of a policy (docs/policy.md). */
 struct snp_policy {
     bool has_min_tcb;
@@ -60,8 +64,31 @@ int chain_cache_key(X509 *leaf, STACK_OF(X509) *inter, STACK_OF(X509) *roots,
 bool chain_cache_hit(struct ward_chain_cache *c, const struct chain_key *k, int64_t at);
 void chain_cache_put(struct ward_chain_cache *c, const struct chain_key *k);
 
+/* The TDX section of a policy (docs/policy.md). */
+#define TDX_MAX_STATUSES 8
+struct tdx_policy {
+    size_t num_statuses;
+    char statuses[TDX_MAX_STATUSES][40]; /* accepted TCB statuses; default UpToDate */
+    size_t num_mr[7];                    /* per measurement register, see tdx_mr_names */
+    uint8_t (*mr[7])[48];                /* allowed values: mrtd, rtmr0..3, mrconfigid, ... */
+    size_t num_mrownerconfig;
+    uint8_t (*mrownerconfig)[48];
+    size_t num_xfam;
+    uint64_t *xfam;                      /* allowed XFAM values */
+    bool allow_debug;                    /* default false */
+    bool require_sept_ve_disable;        /* default true */
+    bool has_report_data;
+    uint8_t report_data[64];
+    bool has_min_tee_tcb_svn;
+    uint8_t min_tee_tcb_svn[16];         /* component-wise minimum */
+};
+
+/* Names of the measurement registers tdx_policy.mr holds, in order. */
+extern const char *const tdx_mr_names[7];
+
 struct ward_policy {
     struct snp_policy snp;
+    struct tdx_policy tdx;
 };
 
 #endif

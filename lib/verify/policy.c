@@ -24,11 +24,23 @@ static void snp_defaults(struct snp_policy *p)
     p->allow_vlek = true;
 }
 
+const char *const tdx_mr_names[7] = {"mrtd", "rtmr0", "rtmr1", "rtmr2", "rtmr3", "mrconfigid", "mrowner"};
+
+static void tdx_defaults(struct tdx_policy *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->num_statuses = 1;
+    strcpy(p->statuses[0], "UpToDate");
+    p->allow_debug = false;
+    p->require_sept_ve_disable = true;
+}
+
 int ward_policy_default(struct ward_policy **out)
 {
     struct ward_policy *p = calloc(1, sizeof(*p));
     GUARD_PTR(p);
     snp_defaults(&p->snp);
+    tdx_defaults(&p->tdx);
     *out = p;
     return WARD_OK;
 }
@@ -42,6 +54,11 @@ void ward_policy_free(struct ward_policy *p)
     free(p->snp.id_keys);
     free(p->snp.author_keys);
     free(p->snp.chips);
+    for (size_t i = 0; i < WARD_ARRAY_LEN(p->tdx.mr); i++) {
+        free(p->tdx.mr[i]);
+    }
+    free(p->tdx.mrownerconfig);
+    free(p->tdx.xfam);
     free(p);
 }
 
@@ -265,9 +282,76 @@ static int parse_snp(const json_t *o, struct snp_policy *p)
     return WARD_OK;
 }
 
+static const char *const tdx_statuses[] = {
+    "UpToDate", "SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded",
+    "OutOfDate", "OutOfDateConfigurationNeeded", "Revoked",
+};
+
+static int parse_tdx(const json_t *o, struct tdx_policy *p)
+{
+    static const char *const keys[] = {
+        "tcb_statuses", "mrtd", "rtmr0", "rtmr1", "rtmr2", "rtmr3", "mrconfigid", "mrowner",
+        "mrownerconfig", "xfam", "allow_debug", "require_sept_ve_disable", "report_data",
+        "min_tee_tcb_svn",
+    };
+    json_t *v;
+    GUARD(check_keys(o, "tdx", keys, WARD_ARRAY_LEN(keys)));
+    if ((v = json_object_get(o, "tcb_statuses")) != NULL) {
+        size_t i;
+        json_t *e;
+        ENSURE_MSG(json_is_array(v) && json_array_size(v) > 0 && json_array_size(v) <= TDX_MAX_STATUSES,
+                   WARD_ERR_JSON, "policy: tdx.tcb_statuses must be a non-empty list of TCB statuses");
+        p->num_statuses = 0;
+        json_array_foreach(v, i, e) {
+            bool known = false;
+            for (size_t k = 0; k < WARD_ARRAY_LEN(tdx_statuses) && json_is_string(e); k++) {
+                known |= strcmp(json_string_value(e), tdx_statuses[k]) == 0;
+            }
+            ENSURE_MSG(known, WARD_ERR_JSON, "policy: tdx.tcb_statuses[%zu] is not a TCB status", i);
+            snprintf(p->statuses[p->num_statuses++], sizeof(p->statuses[0]), "%s", json_string_value(e));
+        }
+    }
+    for (size_t i = 0; i < WARD_ARRAY_LEN(p->mr); i++) {
+        GUARD(hex_list(o, tdx_mr_names[i], 48, (uint8_t **)&p->mr[i], &p->num_mr[i]));
+    }
+    GUARD(hex_list(o, "mrownerconfig", 48, (uint8_t **)&p->mrownerconfig, &p->num_mrownerconfig));
+    if ((v = json_object_get(o, "xfam")) != NULL) {
+        size_t i;
+        json_t *e;
+        ENSURE_MSG(json_is_array(v) && json_array_size(v) > 0 && json_array_size(v) <= POLICY_MAX_LIST,
+                   WARD_ERR_JSON, "policy: tdx.xfam must be a non-empty list of hex numbers");
+        uint64_t *x = calloc(json_array_size(v), sizeof(*x));
+        GUARD_PTR(x);
+        json_array_foreach(v, i, e) {
+            const char *t = json_string_value(e);
+            char *end = NULL;
+            if (t != NULL && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
+                t += 2;
+            }
+            if (t == NULL || !isxdigit((unsigned char)t[0]) || strlen(t) > 16) {
+                free(x);
+                return ward_err_set(WARD_ERR_JSON, "policy: tdx.xfam[%zu] must be a hex number", i);
+            }
+            x[i] = strtoull(t, &end, 16);
+            if (*end != '\0') {
+                free(x);
+                return ward_err_set(WARD_ERR_JSON, "policy: tdx.xfam[%zu] must be a hex number", i);
+            }
+        }
+        free(p->xfam);
+        p->xfam = x;
+        p->num_xfam = json_array_size(v);
+    }
+    GUARD(opt_bool(o, "allow_debug", &p->allow_debug));
+    GUARD(opt_bool(o, "require_sept_ve_disable", &p->require_sept_ve_disable));
+    GUARD(opt_hex(o, "report_data", p->report_data, 64, &p->has_report_data));
+    GUARD(opt_hex(o, "min_tee_tcb_svn", p->min_tee_tcb_svn, 16, &p->has_min_tee_tcb_svn));
+    return WARD_OK;
+}
+
 int ward_policy_parse(const char *text, size_t len, struct ward_policy **out)
 {
-    static const char *const keys[] = {"version", "snp"};
+    static const char *const keys[] = {"version", "snp", "tdx"};
     json_t *doc = NULL;
     struct ward_policy *p = NULL;
     int rc;
@@ -282,6 +366,10 @@ int ward_policy_parse(const char *text, size_t len, struct ward_policy **out)
     json_t *snp = json_object_get(doc, "snp");
     if (snp != NULL) {
         GOTO_GUARD(rc, parse_snp(snp, &p->snp), out);
+    }
+    json_t *tdx = json_object_get(doc, "tdx");
+    if (tdx != NULL) {
+        GOTO_GUARD(rc, parse_tdx(tdx, &p->tdx), out);
     }
     *out = p;
     p = NULL;

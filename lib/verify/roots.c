@@ -11,6 +11,7 @@
 #include "ward/crypto.h"
 
 #include "amd_roots.inc"
+#include "intel_root.inc"
 
 static const struct {
     enum ward_snp_product product;
@@ -48,8 +49,11 @@ static X509 *load_pinned(const char *pem, const char *pin)
     return cert;
 }
 
+static X509 *intel_root;
+
 static void load_all(void)
 {
+    intel_root = load_pinned(intel_root_pem, intel_root_sha256);
     for (size_t i = 0; i < WARD_ARRAY_LEN(table); i++) {
         loaded[i].ark = load_pinned(table[i].pem[0], table[i].sha256[0]);
         loaded[i].ask = load_pinned(table[i].pem[1], table[i].sha256[1]);
@@ -68,4 +72,11 @@ int amd_roots_get(enum ward_snp_product product, const struct amd_roots **out)
     }
     return ward_err_set(WARD_ERR_NOT_FOUND, "no AMD root for product %s",
                         ward_snp_product_name(product));
+}
+
+int intel_root_get(X509 **out)
+{
+    pthread_once(&once, load_all);
+    *out = intel_root;
+    return WARD_OK;
 }
