@@ -18,10 +18,11 @@ FUZZ_BUILD_DIR := build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_MERGE   ?= 0
 
-# Debian 12 packages. libclang-rt-14-dev carries libFuzzer and the sanitizer runtimes.
+# Debian 12 packages. libclang-rt-14-dev carries libFuzzer and the sanitizer runtimes;
+# nodejs and npm run @phala/dcap-qvl in tests/interop/test_dcapqvl.sh.
 DEPS := build-essential meson ninja-build pkg-config clang clang-format libclang-rt-14-dev llvm \
         libssl-dev openssl libjansson-dev libcurl4-openssl-dev libcmocka-dev \
-        python3 ca-certificates git
+        python3 ca-certificates git nodejs npm
 
 .PHONY: all help deps build run check bench fuzz clean
 
@@ -30,11 +31,15 @@ all: build
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 
-# Idempotent: dpkg-query decides; apt-get runs only when something is missing.
+# Idempotent: dpkg-query decides; apt-get runs only when something is missing. A
+# package also counts when an installed one Provides it: NodeSource's nodejs provides
+# (and conflicts with) npm, so asking apt for Debian's npm there would fail.
 deps:
 	@missing=""; \
 	for p in $(DEPS); do \
 	    dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q ' installed$$' \
+	        || dpkg-query -W -f='$${db:Status-Abbrev} $${Provides}\n' 2>/dev/null \
+	            | grep -Eq "^ii .*[ ,]$$p([ ,(]|$$)" \
 	        || missing="$$missing $$p"; \
 	done; \
 	if [ -z "$$missing" ]; then \

@@ -1,7 +1,11 @@
 /*
- * cli/cmd_fetch.c: `ward fetch snp`: fetch the SEV-SNP collateral of a report (VCEK,
- * ASK/ASVK+ARK chain, CRL) from AMD KDS into the local cache, so that `ward verify`
- * works offline, and optionally write it out as DER files.
+ * cli/cmd_fetch.c: `ward fetch snp` and `ward fetch tdx`: fetch the collateral of a
+ * piece of evidence into the local cache, so that `ward verify` works offline.
+ *  - snp: the VCEK, ASK/ASVK+ARK chain and CRL of a SEV-SNP report, from AMD KDS;
+ *    optionally also written out as DER files.
+ *  - tdx: the TCB info, QE identity, PCK and root CA CRLs and issuer chains of a TDX
+ *    quote's platform, from Intel PCS (or a PCCS), as one collateral bundle;
+ *    optionally also written to a file.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -13,10 +17,13 @@
 #include "cli.h"
 #include "ward/collateral.h"
 #include "ward/crypto.h"
+#include "ward/dcap.h"
+#include "ward/pcs.h"
 #include "ward/snp.h"
+#include "ward/tdx.h"
 #include "ward/verify.h"
 
-#define EVIDENCE_MAX_LEN (1u << 20) /* a raw report or a JSON envelope */
+#define EVIDENCE_MAX_LEN (1u << 20) /* a raw report or quote, or a JSON envelope */
 #define RETRIES_MAX 20u
 #define OUT_PATH_MAX 1024
 
@@ -24,25 +31,52 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: ward fetch snp [options] EVIDENCE\n"
+            "       ward fetch tdx [options] QUOTE\n"
             "\n"
-            "Fetch the VCEK, certificate chain and CRL for a SEV-SNP report from the AMD\n"
-            "Key Distribution Service into the cache that 'ward verify' reads offline.\n"
-            "EVIDENCE is a raw %u-byte attestation report or a JSON envelope\n"
-            "{\"tee\":\"snp\",\"evidence\":BASE64,...}; '-' reads standard input.\n"
+            "Fetch the collateral of a piece of evidence into the cache that 'ward verify'\n"
+            "reads offline. It is always downloaded, even when cached (a refresh).\n"
             "\n"
-            "options:\n"
+            "snp: the VCEK, certificate chain and CRL for a SEV-SNP report, from the AMD\n"
+            "Key Distribution Service. EVIDENCE is a raw %u-byte attestation report or a\n"
+            "JSON envelope {\"tee\":\"snp\",\"evidence\":BASE64,...}; '-' reads standard input.\n"
             "  --kds-url URL      KDS base URL (default $WARD_KDS_URL, else %s)\n"
-            "  --cache DIR        cache root (default $XDG_CACHE_HOME/ward or ~/.cache/ward)\n"
             "  --product NAME     milan, genoa or turin (default: from the report's CPUID;\n"
             "                     version-2 reports try each in turn)\n"
             "  -o, --output DIR   also write vcek.der, ask.der (asvk.der), ark.der, crl.der\n"
+            "\n"
+            "tdx: the TCB info, QE identity, PCK CRL, root CA CRL and their issuer chains\n"
+            "for a TDX quote's platform (FMSPC and PCK CA from its PCK certificate), from\n"
+            "Intel PCS or a PCCS, cached as one bundle <cache>/tdx/<fmspc>-<ca>.json. QUOTE\n"
+            "is a raw quote (v4 or v5) or a JSON envelope with \"tee\":\"tdx\".\n"
+            "  --pcs-url URL      PCS/PCCS base URL (default $WARD_PCS_URL, else\n"
+            "                     %s)\n"
+            "  --root-crl-url URL the Intel SGX Root CA CRL (default\n"
+            "                     %s)\n"
+            "  -o, --output FILE  also write the collateral bundle (JSON) to FILE\n"
+            "\n"
+            "common options:\n"
+            "  --cache DIR        cache root (default $XDG_CACHE_HOME/ward or ~/.cache/ward)\n"
             "  --retries N        retries when rate limited, 0..%u (default 5)\n"
             "  -h, --help         show this help\n"
             "\n"
             "exit status: 0 fetched, 1 the service refused (not found, rate limited,\n"
             "bad response) or the evidence is malformed, 2 usage, I/O or network error\n",
-            WARD_SNP_REPORT_LEN, WARD_KDS_DEFAULT_URL, RETRIES_MAX);
+            WARD_SNP_REPORT_LEN, WARD_KDS_DEFAULT_URL, WARD_PCS_DEFAULT_URL, WARD_PCS_ROOT_CRL_URL,
+            RETRIES_MAX);
 }
+
+/* What the command line asked for, before the vendor is known. */
+struct fetch_args {
+    const char *kds_url;      /* snp */
+    const char *pcs_url;      /* tdx */
+    const char *root_crl_url; /* tdx */
+    bool product_given;       /* snp */
+    enum ward_snp_product product;
+    const char *cache_opt;
+    const char *out;      /* snp: a directory; tdx: a file */
+    unsigned max_retries; /* 0: default; UINT_MAX: none */
+    const char *evidence;
+};
 
 /* exit_code maps a library error to the documented exit status. */
 static int exit_code(int err)
@@ -154,10 +188,169 @@ static int write_all(const char *dir, const struct ward_snp_collateral *c, bool 
     return rc;
 }
 
+static int fetch_snp(const struct fetch_args *a)
+{
+    struct ward_kds_opts opts = {.base_url = a->kds_url, .max_retries = a->max_retries};
+    char cache[WARD_CACHE_PATH_MAX];
+    int rc = ward_cache_dir(a->cache_opt, cache, sizeof(cache));
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s", ward_err_detail());
+        return WARD_EXIT_USAGE;
+    }
+    opts.cache_dir = cache;
+
+    struct ward_snp_report report;
+    rc = load_report(a->evidence, &report);
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s", ward_err_detail());
+        return exit_code(rc);
+    }
+    bool vlek = ward_snp_signing_key(&report) == WARD_SNP_KEY_VLEK;
+
+    struct ward_snp_collateral col;
+    memset(&col, 0, sizeof(col));
+    rc = ward_kds_fetch_snp(&report, a->product, &opts, &col);
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s%s", ward_err_detail(),
+                  rc == WARD_ERR_RATE_LIMIT ? " (try again later or raise --retries)" : "");
+        return exit_code(rc);
+    }
+
+    struct ward_snp_cache_paths paths;
+    rc = ward_snp_cache_paths(cache, col.product, &report, &paths);
+    if (rc == WARD_OK) {
+        printf("fetched SEV-SNP collateral for %s (%s-signed report) from %s\n",
+               ward_snp_product_name(col.product), vlek ? "VLEK" : "VCEK",
+               opts.base_url != NULL ? opts.base_url : WARD_KDS_DEFAULT_URL);
+        if (!vlek) {
+            printf("vcek  %s\n", paths.vcek);
+        }
+        printf("chain %s\n", paths.chain);
+        printf("crl   %s\n", paths.crl);
+        if (a->out != NULL) {
+            rc = write_all(a->out, &col, vlek);
+        }
+    }
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s", ward_err_detail());
+    }
+    ward_snp_collateral_cleanup(&col);
+    return exit_code(rc);
+}
+
+/* reject records the current error again as WARD_ERR_FORMAT ("the evidence is
+ * malformed": exit 1), prefixed with |path| and |what|. The detail is copied first:
+ * it lives in the error slot that ward_err_set writes. */
+static int reject(const char *path, const char *what)
+{
+    char detail[512];
+    snprintf(detail, sizeof(detail), "%s", ward_err_detail());
+    return ward_err_set(WARD_ERR_FORMAT, "%s: %s%s", path, what, detail);
+}
+
+/* load_quote reads QUOTE (raw quote or JSON envelope) into |file| and parses it; the
+ * quote borrows from |file|. Any failure of the evidence itself is WARD_ERR_FORMAT. */
+static int load_quote(const char *path, struct ward_buf *file, struct ward_tdx_quote *out)
+{
+    struct ward_envelope env;
+    memset(&env, 0, sizeof(env));
+    int rc = ward_read_file(path, EVIDENCE_MAX_LEN, file);
+    if (rc != WARD_OK) {
+        return rc;
+    }
+    rc = ward_envelope_parse(file->data, file->len, &env);
+    if (rc == WARD_OK) {
+        if (strcmp(env.tee, "tdx") != 0) {
+            rc = ward_err_set(WARD_ERR_FORMAT, "%s: envelope tee is not \"tdx\"", path);
+            goto out;
+        }
+        /* The quote must outlive the envelope: move the evidence into |file|. */
+        ward_buf_cleanup(file);
+        *file = env.evidence;
+        env.evidence = (struct ward_buf){0};
+    } else if (rc != WARD_ERR_NOT_FOUND) {
+        rc = reject(path, "");
+        goto out;
+    }
+    rc = ward_tdx_quote_parse(file->data, file->len, out);
+    if (rc != WARD_OK) {
+        rc = reject(path, "not a TDX quote: ");
+    }
+out:
+    ward_envelope_cleanup(&env);
+    return rc;
+}
+
+static int fetch_tdx(const struct fetch_args *a)
+{
+    struct ward_pcs_opts opts = {
+        .base_url = a->pcs_url, .root_crl_url = a->root_crl_url, .max_retries = a->max_retries};
+    char cache[WARD_CACHE_PATH_MAX];
+    int rc = ward_cache_dir(a->cache_opt, cache, sizeof(cache));
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s", ward_err_detail());
+        return WARD_EXIT_USAGE;
+    }
+    opts.cache_dir = cache;
+
+    struct ward_buf file = {0};
+    struct ward_tdx_quote quote;
+    uint8_t fmspc[6];
+    const char *ca = NULL;
+    rc = load_quote(a->evidence, &file, &quote);
+    if (rc == WARD_OK) {
+        rc = ward_tdx_pck_target(&quote, fmspc, &ca);
+        if (rc != WARD_OK) {
+            rc = reject(a->evidence, "");
+        }
+    }
+    ward_buf_cleanup(&file);
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s", ward_err_detail());
+        return exit_code(rc);
+    }
+
+    struct ward_dcap_collateral col;
+    memset(&col, 0, sizeof(col));
+    rc = ward_pcs_fetch_tdx(fmspc, ca, &opts, &col);
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s%s", ward_err_detail(),
+                  rc == WARD_ERR_RATE_LIMIT ? " (try again later or raise --retries)" : "");
+        return exit_code(rc);
+    }
+    char hex[13];
+    ward_hex_encode(fmspc, sizeof(fmspc), hex);
+    char path[WARD_CACHE_PATH_MAX];
+    rc = ward_tdx_cache_path(cache, fmspc, ca, path, sizeof(path));
+    if (rc == WARD_OK) {
+        printf("fetched TDX collateral for FMSPC %s (PCK %s CA) from %s\n", hex, ca,
+               opts.base_url != NULL ? opts.base_url : WARD_PCS_DEFAULT_URL);
+        printf("bundle %s\n", path);
+    }
+    if (rc == WARD_OK && a->out != NULL) {
+        struct ward_buf text = {0};
+        rc = ward_dcap_collateral_encode(&col, &text);
+        if (rc == WARD_OK) {
+            rc = ward_write_file_atomic(a->out, text.data, text.len, 0644);
+        }
+        if (rc == WARD_OK) {
+            printf("wrote %s\n", a->out);
+        }
+        ward_buf_cleanup(&text);
+    }
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s", ward_err_detail());
+    }
+    ward_dcap_collateral_cleanup(&col);
+    return exit_code(rc);
+}
+
 int fetch_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"kds-url", required_argument, NULL, 'u'},
+        {"pcs-url", required_argument, NULL, 'P'},
+        {"root-crl-url", required_argument, NULL, 'R'},
         {"cache", required_argument, NULL, 'c'},
         {"product", required_argument, NULL, 'p'},
         {"output", required_argument, NULL, 'o'},
@@ -165,13 +358,19 @@ int fetch_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct ward_kds_opts opts = {.base_url = getenv("WARD_KDS_URL")};
-    if (opts.base_url != NULL && opts.base_url[0] == '\0') {
-        opts.base_url = NULL;
+    struct fetch_args a;
+    memset(&a, 0, sizeof(a));
+    a.product = WARD_SNP_PRODUCT_UNKNOWN;
+    a.kds_url = getenv("WARD_KDS_URL");
+    if (a.kds_url != NULL && a.kds_url[0] == '\0') {
+        a.kds_url = NULL;
     }
-    const char *cache_opt = NULL;
-    const char *out_dir = NULL;
-    enum ward_snp_product product = WARD_SNP_PRODUCT_UNKNOWN;
+    a.pcs_url = getenv("WARD_PCS_URL");
+    if (a.pcs_url != NULL && a.pcs_url[0] == '\0') {
+        a.pcs_url = NULL;
+    }
+    bool snp_only = false; /* an snp option was given */
+    bool tdx_only = false; /* a tdx option was given */
     int c;
 
     opterr = 0;
@@ -179,19 +378,29 @@ int fetch_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
         switch (c) {
         case 'u':
-            opts.base_url = optarg;
+            a.kds_url = optarg;
+            snp_only = true;
+            break;
+        case 'P':
+            a.pcs_url = optarg;
+            tdx_only = true;
+            break;
+        case 'R':
+            a.root_crl_url = optarg;
+            tdx_only = true;
             break;
         case 'c':
-            cache_opt = optarg;
+            a.cache_opt = optarg;
             break;
         case 'p':
-            if ((product = ward_snp_product_parse(optarg)) == WARD_SNP_PRODUCT_UNKNOWN) {
+            if ((a.product = ward_snp_product_parse(optarg)) == WARD_SNP_PRODUCT_UNKNOWN) {
                 cli_error("fetch", "--product must be milan, genoa or turin, not '%s'", optarg);
                 return WARD_EXIT_USAGE;
             }
+            snp_only = true;
             break;
         case 'o':
-            out_dir = optarg;
+            a.out = optarg;
             break;
         case 'r': {
             char *end;
@@ -200,7 +409,7 @@ int fetch_main(int argc, char **argv)
                 cli_error("fetch", "--retries must be a number from 0 to %u", RETRIES_MAX);
                 return WARD_EXIT_USAGE;
             }
-            opts.max_retries = n == 0 ? WARD_KDS_NO_RETRIES : (unsigned)n;
+            a.max_retries = n == 0 ? WARD_KDS_NO_RETRIES : (unsigned)n;
             break;
         }
         case 'h':
@@ -219,60 +428,27 @@ int fetch_main(int argc, char **argv)
         usage(stderr);
         return WARD_EXIT_USAGE;
     }
-    if (strcmp(argv[optind], "snp") != 0) {
-        cli_error("fetch", "unknown vendor '%s' (supported: snp)", argv[optind]);
+    const char *vendor = argv[optind];
+    bool snp = strcmp(vendor, "snp") == 0;
+    bool tdx = strcmp(vendor, "tdx") == 0;
+    if (!snp && !tdx) {
+        cli_error("fetch", "unknown vendor '%s' (supported: snp, tdx)", vendor);
+        return WARD_EXIT_USAGE;
+    }
+    if ((snp && tdx_only) || (tdx && snp_only)) {
+        cli_error("fetch", "%s",
+                  snp ? "--pcs-url and --root-crl-url are for 'tdx'"
+                      : "--kds-url and --product are for 'snp'");
         return WARD_EXIT_USAGE;
     }
     if (argc - optind != 2) {
-        cli_error("fetch", "expected one EVIDENCE file after 'snp'");
+        cli_error("fetch", "expected one %s file after '%s'", snp ? "EVIDENCE" : "QUOTE", vendor);
         usage(stderr);
         return WARD_EXIT_USAGE;
     }
-    const char *evidence = argv[optind + 1];
-
-    char cache[WARD_CACHE_PATH_MAX];
-    int rc = ward_cache_dir(cache_opt, cache, sizeof(cache));
-    if (rc != WARD_OK) {
-        cli_error("fetch", "%s", ward_err_detail());
-        return WARD_EXIT_USAGE;
+    a.evidence = argv[optind + 1];
+    if (tdx && a.max_retries == WARD_KDS_NO_RETRIES) {
+        a.max_retries = WARD_PCS_NO_RETRIES;
     }
-    opts.cache_dir = cache;
-
-    struct ward_snp_report report;
-    rc = load_report(evidence, &report);
-    if (rc != WARD_OK) {
-        cli_error("fetch", "%s", ward_err_detail());
-        return exit_code(rc);
-    }
-    bool vlek = ward_snp_signing_key(&report) == WARD_SNP_KEY_VLEK;
-
-    struct ward_snp_collateral col;
-    memset(&col, 0, sizeof(col));
-    rc = ward_kds_fetch_snp(&report, product, &opts, &col);
-    if (rc != WARD_OK) {
-        cli_error("fetch", "%s%s", ward_err_detail(),
-                  rc == WARD_ERR_RATE_LIMIT ? " (try again later or raise --retries)" : "");
-        return exit_code(rc);
-    }
-
-    struct ward_snp_cache_paths paths;
-    rc = ward_snp_cache_paths(cache, col.product, &report, &paths);
-    if (rc == WARD_OK) {
-        printf("fetched SEV-SNP collateral for %s (%s-signed report) from %s\n",
-               ward_snp_product_name(col.product), vlek ? "VLEK" : "VCEK",
-               opts.base_url != NULL ? opts.base_url : WARD_KDS_DEFAULT_URL);
-        if (!vlek) {
-            printf("vcek  %s\n", paths.vcek);
-        }
-        printf("chain %s\n", paths.chain);
-        printf("crl   %s\n", paths.crl);
-        if (out_dir != NULL) {
-            rc = write_all(out_dir, &col, vlek);
-        }
-    }
-    if (rc != WARD_OK) {
-        cli_error("fetch", "%s", ward_err_detail());
-    }
-    ward_snp_collateral_cleanup(&col);
-    return exit_code(rc);
+    return snp ? fetch_snp(&a) : fetch_tdx(&a);
 }

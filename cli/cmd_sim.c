@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ward/dcap.h"
 #include "ward/json.h"
 #include "ward/sim.h"
 #include "ward/snp.h"
+#include "ward/tdx.h"
 
 #define SIM_PATH_MAX 4096
 
@@ -21,6 +23,7 @@ static void sim_usage(FILE *f)
                "\n"
                "vendors:\n"
                "  snp      AMD SEV-SNP attestation report with its VCEK/VLEK, ASK/ASVK and ARK\n"
+               "  tdx      Intel TDX quote (v4 or v5) with its PCK chain and DCAP collateral\n"
                "\n"
                "Run 'ward sim <vendor> --help' for the vendor's options.\n");
 }
@@ -193,6 +196,10 @@ enum {
     OPT_DEBUG,
     OPT_TCB,
     OPT_ENVELOPE,
+    OPT_BODY,
+    OPT_MRTD,
+    OPT_OUT_OF_DATE,
+    OPT_FMSPC,
 };
 
 static const struct option snp_options[] = {
@@ -435,6 +442,200 @@ static int sim_snp_main(int argc, char **argv)
     return rc;
 }
 
+/* ---- ward sim tdx ---- */
+
+static void tdx_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: ward sim tdx --dir DIR [options]\n"
+            "\n"
+            "Writes quote.bin (an Intel TDX DCAP quote with its PCK chain) and collateral.json\n"
+            "(TCB info, QE identity, CRLs and issuer chains), signed by simulator roots kept in\n"
+            "DIR (created on first use). They are NOT Intel's: a verifier accepts them only\n"
+            "with --allow-sim DIR.\n"
+            "\n"
+            "options:\n"
+            "  --dir DIR             simulator state: keys and roots (created with mode 0700)\n"
+            "  --version N           quote version 4 (default) or 5\n"
+            "  --body td10|td15      v5 report body (default td15; v4 is always td10)\n"
+            "  --report-data HEX     REPORT_DATA, up to 64 bytes, zero-padded (default: zeros)\n"
+            "  --mrtd HEX            MRTD, 48 bytes (default: random)\n"
+            "  --fmspc HEX           the platform's FMSPC, 6 bytes (default ff5a1d000000)\n"
+            "  --debug               set TD_ATTRIBUTES.DEBUG\n"
+            "  --out-of-date         a platform TCB that matches only the OutOfDate TCB level\n"
+            "  -o, --out DIR         output directory (default: .)\n"
+            "  -h, --help            show this help\n");
+}
+
+static const struct option tdx_options[] = {
+    {"dir", required_argument, NULL, OPT_DIR},
+    {"version", required_argument, NULL, OPT_VERSION},
+    {"body", required_argument, NULL, OPT_BODY},
+    {"report-data", required_argument, NULL, OPT_REPORT_DATA},
+    {"mrtd", required_argument, NULL, OPT_MRTD},
+    {"fmspc", required_argument, NULL, OPT_FMSPC},
+    {"debug", no_argument, NULL, OPT_DEBUG},
+    {"out-of-date", no_argument, NULL, OPT_OUT_OF_DATE},
+    {"out", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The options of `ward sim tdx`, decoded. */
+struct tdx_args {
+    const char *out_dir;
+    struct ward_tdx_sim_opts opts;
+    uint8_t report_data[64];
+    uint8_t mrtd[48];
+    uint8_t fmspc[6];
+};
+
+/* tdx_parse_opt applies one option to |a|; returns -1 to go on, else the exit code. */
+static int tdx_parse_opt(int c, char **argv, struct tdx_args *a)
+{
+    uint64_t v;
+    switch (c) {
+    case OPT_DIR:
+        a->opts.dir = optarg;
+        return -1;
+    case OPT_VERSION:
+        if (!parse_uint(optarg, 5, &v) || (v != 4 && v != 5)) {
+            cli_error("sim", "--version must be 4 or 5, not '%s'", optarg);
+            return WARD_EXIT_USAGE;
+        }
+        a->opts.version = (uint16_t)v;
+        return -1;
+    case OPT_BODY:
+        if (strcmp(optarg, "td10") == 0) {
+            a->opts.body = WARD_TDX_BODY_TD10;
+        } else if (strcmp(optarg, "td15") == 0) {
+            a->opts.body = WARD_TDX_BODY_TD15;
+        } else {
+            cli_error("sim", "--body must be td10 or td15, not '%s'", optarg);
+            return WARD_EXIT_USAGE;
+        }
+        return -1;
+    case OPT_REPORT_DATA: {
+        struct ward_buf rd = {0};
+        if (ward_hex_decode(optarg, &rd) != WARD_OK || rd.len == 0 ||
+            rd.len > sizeof(a->report_data)) {
+            ward_buf_cleanup(&rd);
+            cli_error("sim", "--report-data must be 1 to 64 bytes of hex");
+            return WARD_EXIT_USAGE;
+        }
+        memcpy(a->report_data, rd.data, rd.len);
+        ward_buf_cleanup(&rd);
+        a->opts.report_data = a->report_data;
+        return -1;
+    }
+    case OPT_MRTD:
+        if (ward_hex_decode_exact(optarg, a->mrtd, sizeof(a->mrtd)) != WARD_OK) {
+            cli_error("sim", "--mrtd must be 48 bytes (96 hex digits)");
+            return WARD_EXIT_USAGE;
+        }
+        a->opts.mrtd = a->mrtd;
+        return -1;
+    case OPT_FMSPC:
+        if (ward_hex_decode_exact(optarg, a->fmspc, sizeof(a->fmspc)) != WARD_OK) {
+            cli_error("sim", "--fmspc must be 6 bytes (12 hex digits)");
+            return WARD_EXIT_USAGE;
+        }
+        a->opts.fmspc = a->fmspc;
+        return -1;
+    case OPT_DEBUG:
+        a->opts.debug = true;
+        return -1;
+    case OPT_OUT_OF_DATE:
+        a->opts.out_of_date = true;
+        return -1;
+    case 'o':
+        a->out_dir = optarg;
+        return -1;
+    case 'h':
+        tdx_usage(stdout);
+        return WARD_EXIT_OK;
+    case ':':
+        cli_error("sim", "option '%s' needs a value", argv[optind - 1]);
+        tdx_usage(stderr);
+        return WARD_EXIT_USAGE;
+    default:
+        cli_error("sim", "unknown option '%s'", argv[optind - 1]);
+        tdx_usage(stderr);
+        return WARD_EXIT_USAGE;
+    }
+}
+
+/* tdx_parse_args fills |a|; returns -1 to go on, else the exit code. */
+static int tdx_parse_args(int argc, char **argv, struct tdx_args *a)
+{
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":ho:", tdx_options, NULL)) != -1) {
+        int rc = tdx_parse_opt(c, argv, a);
+        if (rc >= 0) {
+            return rc;
+        }
+    }
+    if (optind != argc) {
+        cli_error("sim", "unexpected argument '%s'", argv[optind]);
+        tdx_usage(stderr);
+        return WARD_EXIT_USAGE;
+    }
+    if (a->opts.dir == NULL) {
+        cli_error("sim", "--dir DIR is required (where the simulator keeps its keys)");
+        tdx_usage(stderr);
+        return WARD_EXIT_USAGE;
+    }
+    if (a->opts.version != 5 && a->opts.body == WARD_TDX_BODY_TD15) {
+        cli_error("sim", "--body td15 needs --version 5 (a v4 quote carries a TD 1.0 body)");
+        return WARD_EXIT_USAGE;
+    }
+    return -1;
+}
+
+static int sim_tdx_main(int argc, char **argv)
+{
+    struct tdx_args a;
+    memset(&a, 0, sizeof(a));
+    a.out_dir = ".";
+    int rc = tdx_parse_args(argc, argv, &a);
+    if (rc >= 0) {
+        return rc;
+    }
+
+    struct ward_buf quote = {0};
+    struct ward_dcap_collateral coll;
+    memset(&coll, 0, sizeof(coll));
+    struct ward_buf coll_json = {0};
+    if (ward_tdx_sim_quote(&a.opts, &quote, &coll) != WARD_OK ||
+        ward_dcap_collateral_encode(&coll, &coll_json) != WARD_OK) {
+        cli_error("sim", "%s", ward_err_detail());
+        rc = WARD_EXIT_USAGE;
+        goto out;
+    }
+
+    char quote_path[SIM_PATH_MAX], coll_path[SIM_PATH_MAX];
+    if (ward_mkdir_p(a.out_dir, 0755) != WARD_OK) {
+        cli_error("sim", "%s", ward_err_detail());
+        rc = WARD_EXIT_USAGE;
+        goto out;
+    }
+    rc = write_out(a.out_dir, "quote.bin", quote.data, quote.len, quote_path);
+    if (rc == WARD_EXIT_OK) {
+        rc = write_out(a.out_dir, "collateral.json", coll_json.data, coll_json.len, coll_path);
+    }
+    if (rc == WARD_EXIT_OK) {
+        printf("verify with: ward verify --tee tdx --allow-sim %s --collateral %s %s\n", a.opts.dir,
+               coll_path, quote_path);
+    }
+out:
+    ward_buf_cleanup(&coll_json);
+    ward_dcap_collateral_cleanup(&coll);
+    ward_buf_cleanup(&quote);
+    return rc;
+}
+
 int sim_main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -448,6 +649,9 @@ int sim_main(int argc, char **argv)
     }
     if (strcmp(argv[1], "snp") == 0) {
         return sim_snp_main(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "tdx") == 0) {
+        return sim_tdx_main(argc - 1, argv + 1);
     }
     cli_error("sim", "unknown vendor '%s'", argv[1]);
     sim_usage(stderr);

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "ward/crypto.h"
+#include "ward/dcap.h"
 #include "ward/json.h"
 #include "ward/sim.h"
 #include "ward/snp.h"
@@ -31,24 +32,27 @@ struct files {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: ward verify [--tee snp] [--certs FILE]... [--crl FILE]... [--as-of RFC3339]\n"
-            "                   [--policy FILE] [--report-data HEX] [--allow-sim DIR] [--json]\n"
-            "                   [--cache DIR | --no-cache] EVIDENCE\n"
-            "\n"
-            "EVIDENCE is a raw SEV-SNP report or a JSON evidence envelope; '-' reads stdin.\n"
-            "  --tee snp          evidence type (default: from the envelope, else snp)\n"
-            "  --certs FILE       VCEK/VLEK, ASK/ASVK, ARK: DER or PEM, any order, repeatable\n"
-            "  --crl FILE         CRL (DER or PEM) to check revocation with, repeatable\n"
-            "  --as-of TIME       verify as of this RFC 3339 time (default: now)\n"
-            "  --policy FILE      appraisal policy (docs/policy.md); the default refuses debug\n"
-            "                     guests and guests that allow a migration agent\n"
-            "  --report-data HEX  expected REPORT_DATA (64 bytes, 128 hex digits)\n"
-            "  --allow-sim DIR    also trust the simulator roots in DIR (results say so)\n"
-            "  --json             print the appraisal as JSON\n"
-            "  --cache DIR        collateral cache (default $XDG_CACHE_HOME/ward)\n"
-            "  --no-cache         do not read the collateral cache\n"
-            "exit status: 0 pass, 1 evidence rejected, 2 usage or I/O error\n");
+    fprintf(
+        f,
+        "usage: ward verify [--tee snp|tdx] [--certs FILE]... [--crl FILE]... [--as-of RFC3339]\n"
+        "                   [--collateral FILE] [--policy FILE] [--report-data HEX]\n"
+        "                   [--allow-sim DIR] [--json] [--cache DIR | --no-cache] EVIDENCE\n"
+        "\n"
+        "EVIDENCE is a raw SEV-SNP report, a raw TDX quote, or a JSON evidence envelope;\n"
+        "'-' reads stdin.\n"
+        "  --tee snp|tdx      evidence type (default: from the envelope or the bytes)\n"
+        "  --collateral FILE  TDX: DCAP collateral bundle (JSON, as ward fetch tdx writes)\n"
+        "  --certs FILE       VCEK/VLEK, ASK/ASVK, ARK: DER or PEM, any order, repeatable\n"
+        "  --crl FILE         CRL (DER or PEM) to check revocation with, repeatable\n"
+        "  --as-of TIME       verify as of this RFC 3339 time (default: now)\n"
+        "  --policy FILE      appraisal policy (docs/policy.md); the default refuses debug\n"
+        "                     guests and guests that allow a migration agent\n"
+        "  --report-data HEX  expected REPORT_DATA (64 bytes, 128 hex digits)\n"
+        "  --allow-sim DIR    also trust the simulator roots in DIR (results say so)\n"
+        "  --json             print the appraisal as JSON\n"
+        "  --cache DIR        collateral cache (default $XDG_CACHE_HOME/ward)\n"
+        "  --no-cache         do not read the collateral cache\n"
+        "exit status: 0 pass, 1 evidence rejected, 2 usage or I/O error\n");
 }
 
 static int add_file(struct files *fs, const char *path)
@@ -81,11 +85,13 @@ static void print_human(const struct ward_appraisal *a)
            a->simulated ? "  [SIMULATED EVIDENCE: NOT A REAL TEE]" : "");
     for (int c = 0; c < WARD_CHECK__COUNT; c++) {
         if (a->applicable & (1u << c)) {
-            printf("  %-12s %s\n", ward_check_name((enum ward_check)c), ward_status_name(a->checks[c]));
+            printf("  %-12s %s\n", ward_check_name((enum ward_check)c),
+                   ward_status_name(a->checks[c]));
         }
     }
-    static const char *const shown[] = {"product",     "version", "signing_key", "measurement",
-                                        "report_data", "vmpl",    "chip_id"};
+    static const char *const shown[] = {"product",     "version",     "signing_key",
+                                        "tcb_status",  "measurement", "mrtd",
+                                        "report_data", "vmpl",        "chip_id"};
     for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
         json_t *v = json_object_get(a->claims, shown[i]);
         if (v == NULL) {
@@ -100,6 +106,19 @@ static void print_human(const struct ward_appraisal *a)
     }
 }
 
+/* A raw TDX quote starts with version 4 or 5, key type 2 and TEE type 0x81 (all
+ * little-endian); a SEV-SNP report starts with its version (2, 3, 5) as a u32. */
+static bool looks_like_tdx(const uint8_t *p, size_t len)
+{
+    struct ward_rd r;
+    uint16_t version = 0, key = 0;
+    uint32_t tee = 0;
+    ward_rd_init(&r, p, len);
+    return ward_rd_u16le(&r, &version) == WARD_OK && ward_rd_u16le(&r, &key) == WARD_OK &&
+           ward_rd_u32le(&r, &tee) == WARD_OK && (version == 4 || version == 5) && key == 2 &&
+           tee == 0x81;
+}
+
 /* Appraisal of input that is not evidence at all: a failing result naming why. */
 static void reject_malformed(struct ward_appraisal *a, const char *tee, const char *why)
 {
@@ -111,6 +130,7 @@ int verify_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"tee", required_argument, NULL, 't'},
+        {"collateral", required_argument, NULL, 'L'},
         {"certs", required_argument, NULL, 'c'},
         {"crl", required_argument, NULL, 'r'},
         {"as-of", required_argument, NULL, 'a'},
@@ -127,7 +147,8 @@ int verify_main(int argc, char **argv)
     struct ward_verify_opts opts = {0};
     struct ward_policy *policy = NULL;
     struct ward_envelope env = {0};
-    struct ward_buf evidence = {0};
+    struct ward_buf evidence = {0}, collateral = {0};
+    struct ward_blob collateral_blob = {0};
     struct ward_appraisal a;
     bool json = false, have_appraisal = false;
     const char *tee = NULL;
@@ -180,7 +201,11 @@ int verify_main(int argc, char **argv)
             break;
         case 's': {
             STACK_OF(X509) *roots = sk_X509_new_null();
+            /* The directory must hold simulator roots of some TEE. */
             int src = roots ? ward_snp_sim_roots(optarg, roots) : WARD_ERR_NOMEM;
+            if (src == WARD_ERR_NOT_FOUND) {
+                src = ward_tdx_sim_roots(optarg, roots);
+            }
             sk_X509_pop_free(roots, X509_free);
             if (src != WARD_OK) {
                 cli_error("verify", "--allow-sim %s: %s", optarg, ward_err_detail());
@@ -191,6 +216,15 @@ int verify_main(int argc, char **argv)
         }
         case 'j':
             json = true;
+            break;
+        case 'L':
+            ward_buf_cleanup(&collateral);
+            if (ward_read_file(optarg, WARD_DCAP_BUNDLE_MAX, &collateral) != WARD_OK) {
+                cli_error("verify", "--collateral: %s", ward_err_detail());
+                goto out;
+            }
+            collateral_blob = (struct ward_blob){optarg, collateral.data, collateral.len};
+            opts.collateral_file = &collateral_blob;
             break;
         case 'C':
             opts.cache_dir = optarg;
@@ -212,8 +246,8 @@ int verify_main(int argc, char **argv)
         usage(stderr);
         goto out;
     }
-    if (tee != NULL && strcmp(tee, "snp") != 0) {
-        cli_error("verify", "--tee %s is not supported by this build (supported: snp)", tee);
+    if (tee != NULL && strcmp(tee, "snp") != 0 && strcmp(tee, "tdx") != 0) {
+        cli_error("verify", "--tee %s is not supported by this build (supported: snp, tdx)", tee);
         goto out;
     }
     if (ward_read_file(argv[optind], EVIDENCE_MAX_LEN, &evidence) != WARD_OK) {
@@ -232,12 +266,15 @@ int verify_main(int argc, char **argv)
     size_t report_len = evidence.len;
     int rc = ward_envelope_parse(evidence.data, evidence.len, &env);
     if (rc == WARD_OK) {
-        if (strcmp(env.tee, "snp") != 0 || (tee != NULL && strcmp(tee, env.tee) != 0)) {
+        if ((strcmp(env.tee, "snp") != 0 && strcmp(env.tee, "tdx") != 0) ||
+            (tee != NULL && strcmp(tee, env.tee) != 0)) {
             char why[96];
-            snprintf(why, sizeof(why),
-                     "envelope: tee \"%.16s\" is not supported here (expected snp)", env.tee);
+            snprintf(why, sizeof(why), "envelope: tee \"%.16s\" is not supported here%s%s", env.tee,
+                     tee ? ", expected " : "", tee ? tee : "");
             reject_malformed(&a, tee ? tee : "snp", why);
             have_appraisal = true;
+        } else {
+            tee = tee ? tee : strcmp(env.tee, "tdx") == 0 ? "tdx" : "snp";
         }
         report = env.evidence.data;
         report_len = env.evidence.len;
@@ -255,7 +292,12 @@ int verify_main(int argc, char **argv)
         have_appraisal = true;
     }
     if (!have_appraisal) {
-        if (ward_verify_snp(report, report_len, &opts, &a) != WARD_OK) {
+        if (tee == NULL) {
+            tee = looks_like_tdx(report, report_len) ? "tdx" : "snp";
+        }
+        int vrc = strcmp(tee, "tdx") == 0 ? ward_verify_tdx(report, report_len, &opts, &a)
+                                          : ward_verify_snp(report, report_len, &opts, &a);
+        if (vrc != WARD_OK) {
             cli_error("verify", "%s", ward_err_detail());
             goto out;
         }
@@ -286,6 +328,7 @@ out:
     }
     ward_envelope_cleanup(&env);
     ward_buf_cleanup(&evidence);
+    ward_buf_cleanup(&collateral);
     files_cleanup(&certs);
     files_cleanup(&crls);
     ward_policy_free(policy);

@@ -66,7 +66,8 @@ int ward_rsa_pss_verify(EVP_PKEY *key, enum ward_hash h, const uint8_t *msg, siz
 /* ward_ec_pubkey_from_raw makes a public key on |curve_nid| from the raw x||y
  * coordinates (|len| = 2 * field size), as TDX quotes carry the attestation key.
  * A point not on the curve is WARD_ERR_FORMAT. Caller owns *out. */
-int ward_ec_pubkey_from_raw(int curve_nid, const uint8_t *xy, size_t len, EVP_PKEY **out) WARD_MUST_CHECK;
+int ward_ec_pubkey_from_raw(int curve_nid, const uint8_t *xy, size_t len,
+                            EVP_PKEY **out) WARD_MUST_CHECK;
 
 /* ward_ec_key_generate makes a new EC key on |curve_nid| (NID_secp384r1, ...).
  * Caller owns *out (EVP_PKEY_free). An unknown curve is WARD_ERR_USAGE. */

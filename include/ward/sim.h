@@ -14,6 +14,19 @@
  * with mode 0600 and refused if group or others may read them. Certificates use
  * RSASSA-PSS (SHA-384, MGF1-SHA-384, salt 48) like AMD's, and every subject has
  * O=WARD_SIM_ORG.
+ *
+ * Intel TDX state lives under |dir|/tdx/ (mode 0700), every key ECDSA P-256 and
+ * every certificate ECDSA-with-SHA256, subjects "CN=<name>, O=WARD_SIM_ORG_INTEL":
+ *   root.key root.der               self-signed "SIM Intel SGX Root CA"
+ *   pck_ca.key pck_ca.der           "SIM Intel SGX PCK Platform CA", signed by the root
+ *   tcb_signing.key tcb_signing.der "SIM Intel SGX TCB Signing", signed by the root; signs
+ *                                   the TCB info and the QE identity
+ *   pck.key                         the platform's PCK key; its certificate, "SIM Intel SGX
+ *                                   PCK Certificate", is issued afresh for every quote
+ *   attestation.key                 the Quoting Enclave's attestation key
+ *   ppid                            the platform's 16-byte PPID
+ *   lock                            serialises concurrent simulators on the same directory
+ * with the same rules: created on first use, reused after, keys mode 0600.
  */
 #ifndef WARD_SIM_H
 #define WARD_SIM_H
@@ -21,7 +34,9 @@
 #include <openssl/x509.h>
 
 #include "ward/base.h"
+#include "ward/dcap.h"
 #include "ward/snp.h"
+#include "ward/tdx.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -85,6 +100,69 @@ int ward_snp_sim_report(const struct ward_snp_sim_opts *opts,
  * a simulator certificate (its subject lacks O=WARD_SIM_ORG); |roots| is
  * unchanged on failure. */
 int ward_snp_sim_roots(const char *dir, STACK_OF(X509) *roots) WARD_MUST_CHECK;
+
+/* ---- Intel TDX ---- */
+
+/* Marker every TDX simulator certificate's subject carries (O=...). */
+#define WARD_SIM_ORG_INTEL "ward simulator - NOT INTEL - NOT FOR PRODUCTION"
+
+/* Default FMSPC of the simulated platform. Its family byte 0xFF belongs to no
+ * real CPU, so simulator collateral never shares an FMSPC with Intel's. */
+#define WARD_TDX_SIM_FMSPC                 \
+    {                                      \
+        0xff, 0x5a, 0x1d, 0x00, 0x00, 0x00 \
+    }
+
+struct ward_tdx_sim_opts {
+    const char *dir;              /* simulator root directory: keys and certs live here */
+    uint16_t version;             /* quote version 4 or 5; 0: 4 */
+    enum ward_tdx_body_type body; /* v5 only; 0: TD15 for v5 (v4 is always TD10) */
+    const uint8_t *report_data;   /* 64 bytes (borrowed); NULL: zeros */
+    const uint8_t *mrtd;          /* 48 bytes (borrowed); NULL: random */
+    const uint8_t *fmspc;         /* 6 bytes (borrowed); NULL: WARD_TDX_SIM_FMSPC */
+    bool debug;                   /* set TD_ATTRIBUTES.DEBUG */
+    bool out_of_date;             /* the platform's TCB matches only the OutOfDate level */
+};
+
+/* ward_tdx_sim_quote produces a quote as the simulated TDX platform and the DCAP
+ * collateral that appraises it, all signed by the simulator's PKI in |opts->dir|.
+ *
+ * The quote (ECDSA-256 with P-256, TEE type 0x81, Intel's QE vendor id, zero
+ * user data) carries a body with TEE_TCB_SVN 03 01 02 00.. (03 01 01 00.. when
+ * |opts->out_of_date|; TD 1.5 bodies repeat it in TEE_TCB_SVN2), a fixed MRSEAM,
+ * zero MRSIGNERSEAM and SEAM attributes, TD_ATTRIBUTES SEPT_VE_DISABLE (| DEBUG),
+ * XFAM 0xE7, zero RTMRs and MRCONFIGID/MROWNER/MROWNERCONFIG, and the given MRTD
+ * and REPORT_DATA. It is signed by the attestation key; the QE report (TD_QE:
+ * ISVPRODID 2, ISVSVN 8, ATTRIBUTES 0x15/XFRM 0xE7, fixed MRENCLAVE and MRSIGNER,
+ * REPORT_DATA = SHA-256(attestation key x||y || auth data) || 32 zero bytes) by
+ * the PCK key. The QE auth data is 32 bytes 00..1f; the type-5 certification data
+ * is PEM PCK leaf, PCK CA, root and one NUL byte, as Intel's QE writes it. The PCK
+ * leaf carries Intel's SGX extension (Standard platform, PCE-ID 0000, the FMSPC,
+ * SGX TCB components 2 2 2 2 3 1 0 5 0.., CPUSVN the same 16 bytes, PCESVN 11, or
+ * 5 when |opts->out_of_date|).
+ *
+ * The collateral: TCB info v3 "TDX" (issued an hour ago, next update in 30 days,
+ * evaluation number 17) with levels {PCESVN 11, TDX components 3 1 2 0..}
+ * UpToDate and {PCESVN 5, TDX components 3 1 1 0..} OutOfDate (INTEL-SA-00000),
+ * module identities TDX_03 and TDX_01 (ISVSVN 3 UpToDate; TDX_01 also 2
+ * OutOfDate); QE identity v2 "TD_QE" matching the QE (ISVSVN 4 UpToDate); both
+ * signed by the TCB signing key; empty root CA and PCK CRLs valid from a day ago
+ * for 30 days; issuer chains in PEM.
+ *
+ * |out_quote| and |out_collateral| must be initialised (zeroed); what they held
+ * is freed on success, and nothing is written to them on failure. Errors:
+ * WARD_ERR_USAGE for an unknown version or body type, or a TD 1.5 body in a v4
+ * quote; WARD_ERR_IO for the directory; WARD_ERR_FORMAT for unreadable or
+ * mismatched simulator files; WARD_ERR_CRYPTO. */
+int ward_tdx_sim_quote(const struct ward_tdx_sim_opts *opts, struct ward_buf *out_quote,
+                       struct ward_dcap_collateral *out_collateral) WARD_MUST_CHECK;
+
+/* ward_tdx_sim_roots loads the TDX simulator root CA (|dir|/tdx/root.der) and
+ * appends it to |roots|, which takes the reference, for verifiers told to trust
+ * it. Fails with WARD_ERR_NOT_FOUND if the simulator has not run in |dir|,
+ * WARD_ERR_FORMAT if the file is not a simulator certificate (its subject lacks
+ * O=WARD_SIM_ORG_INTEL); |roots| is unchanged on failure. */
+int ward_tdx_sim_roots(const char *dir, STACK_OF(X509) *roots) WARD_MUST_CHECK;
 
 #ifdef __cplusplus
 }

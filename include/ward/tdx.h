@@ -22,15 +22,20 @@ extern "C" {
 #endif
 
 #define WARD_TDX_HEADER_LEN 48u
-#define WARD_TDX_BODY10_LEN 584u           /* TD 1.0 report body */
-#define WARD_TDX_BODY15_LEN 648u           /* TD 1.5 report body */
-#define WARD_TDX_QE_REPORT_LEN 384u        /* SGX enclave report body */
+#define WARD_TDX_BODY10_LEN 584u    /* TD 1.0 report body */
+#define WARD_TDX_BODY15_LEN 648u    /* TD 1.5 report body */
+#define WARD_TDX_QE_REPORT_LEN 384u /* SGX enclave report body */
 #define WARD_TDX_ATT_KEY_ECDSA_P256 2u
 #define WARD_TDX_TEE_TYPE 0x81u
 #define WARD_TDX_CERT_DATA_PCK_CHAIN 5u
 #define WARD_TDX_CERT_DATA_QE_REPORT 6u
 #define WARD_TDX_QE_AUTH_MAX 4096u         /* named maximum of QE authentication data */
 #define WARD_TDX_PCK_CHAIN_MAX (64u << 10) /* named maximum of the PEM PCK chain */
+/* The largest quote (without padding) the parser accepts: the named maximum of
+ * ward_tdx_quote_encode's output. */
+#define WARD_TDX_QUOTE_MAX                                                  \
+    (WARD_TDX_HEADER_LEN + 6u + WARD_TDX_BODY15_LEN + 4u + 64u + 64u + 6u + \
+     WARD_TDX_QE_REPORT_LEN + 64u + 2u + WARD_TDX_QE_AUTH_MAX + 6u + WARD_TDX_PCK_CHAIN_MAX)
 
 /* v5 body types. */
 enum ward_tdx_body_type { WARD_TDX_BODY_TD10 = 2, WARD_TDX_BODY_TD15 = 3 };
@@ -39,18 +44,18 @@ enum ward_tdx_body_type { WARD_TDX_BODY_TD10 = 2, WARD_TDX_BODY_TD15 = 3 };
 extern const uint8_t WARD_TDX_INTEL_QE_VENDOR_ID[16];
 
 struct ward_tdx_header {
-    uint16_t version;        /* 4 or 5 */
-    uint16_t att_key_type;   /* 2: ECDSA-256-with-P-256 */
-    uint32_t tee_type;       /* 0x81: TDX */
-    uint16_t qe_svn;         /* reserved in TDX quotes; kept as read */
-    uint16_t pce_svn;        /* reserved in TDX quotes; kept as read */
+    uint16_t version;      /* 4 or 5 */
+    uint16_t att_key_type; /* 2: ECDSA-256-with-P-256 */
+    uint32_t tee_type;     /* 0x81: TDX */
+    uint16_t qe_svn;       /* reserved in TDX quotes; kept as read */
+    uint16_t pce_svn;      /* reserved in TDX quotes; kept as read */
     uint8_t qe_vendor_id[16];
     uint8_t user_data[20];
 };
 
 /* The TD report body; the TD 1.5 fields are zero for TD 1.0. */
 struct ward_tdx_body {
-    enum ward_tdx_body_type type;   /* TD10 for v4 quotes */
+    enum ward_tdx_body_type type; /* TD10 for v4 quotes */
     uint8_t tee_tcb_svn[16];
     uint8_t mrseam[48];
     uint8_t mrsignerseam[48];
@@ -63,8 +68,8 @@ struct ward_tdx_body {
     uint8_t mrownerconfig[48];
     uint8_t rtmr[4][48];
     uint8_t report_data[64];
-    uint8_t tee_tcb_svn2[16];       /* TD 1.5 */
-    uint8_t mrservicetd[48];        /* TD 1.5 */
+    uint8_t tee_tcb_svn2[16]; /* TD 1.5 */
+    uint8_t mrservicetd[48];  /* TD 1.5 */
 };
 
 /* TD_ATTRIBUTES bits. */
@@ -98,19 +103,19 @@ struct ward_sgx_report {
 struct ward_tdx_quote {
     struct ward_tdx_header header;
     struct ward_tdx_body body;
-    const uint8_t *signed_data;      /* header || (v5: type, size) || body */
+    const uint8_t *signed_data; /* header || (v5: type, size) || body */
     size_t signed_len;
-    uint8_t signature[64];           /* ECDSA P-256 r||s, big-endian */
-    uint8_t att_key[64];             /* attestation public key x||y */
+    uint8_t signature[64]; /* ECDSA P-256 r||s, big-endian */
+    uint8_t att_key[64];   /* attestation public key x||y */
     struct ward_sgx_report qe_report;
-    const uint8_t *qe_report_raw;    /* the 384 signed bytes of the QE report */
-    uint8_t qe_report_sig[64];       /* r||s, big-endian, by the PCK key */
+    const uint8_t *qe_report_raw; /* the 384 signed bytes of the QE report */
+    uint8_t qe_report_sig[64];    /* r||s, big-endian, by the PCK key */
     const uint8_t *qe_auth_data;
     size_t qe_auth_len;
-    const uint8_t *pck_chain_pem;    /* type-5 certification data: PEM PCK leaf, CA, root */
+    const uint8_t *pck_chain_pem; /* type-5 certification data: PEM PCK leaf, CA, root */
     size_t pck_chain_len;
-    size_t quote_len;                /* bytes of the quote proper */
-    size_t padding_len;              /* zero bytes that followed it */
+    size_t quote_len;   /* bytes of the quote proper */
+    size_t padding_len; /* zero bytes that followed it */
 };
 
 /* ward_tdx_quote_parse parses a v4 or v5 quote. Zero padding after a complete
@@ -122,8 +127,17 @@ int ward_tdx_quote_parse(const uint8_t *p, size_t len, struct ward_tdx_quote *ou
  * auth data and PCK chain are taken from the pointers in |q|. */
 int ward_tdx_quote_encode(const struct ward_tdx_quote *q, struct ward_buf *out) WARD_MUST_CHECK;
 
+/* ward_tdx_quote_pck_chain parses |q|'s PEM PCK chain and appends its
+ * certificates, in the quote's order (PCK leaf, PCK Platform/Processor CA, root),
+ * to |stack|, which then owns them. The Quoting Enclave writes the chain as a C
+ * string, so one NUL after the last PEM block is ignored; anything else outside
+ * the PEM blocks except whitespace is an error (see ward_x509_parse_all). On
+ * failure |stack| is left as it was. Nothing is verified here. */
+int ward_tdx_quote_pck_chain(const struct ward_tdx_quote *q, STACK_OF(X509) *stack) WARD_MUST_CHECK;
+
 /* ward_sgx_report_parse / _encode: the 384-byte SGX report body. */
-int ward_sgx_report_parse(const uint8_t *p, size_t len, struct ward_sgx_report *out) WARD_MUST_CHECK;
+int ward_sgx_report_parse(const uint8_t *p, size_t len,
+                          struct ward_sgx_report *out) WARD_MUST_CHECK;
 void ward_sgx_report_encode(const struct ward_sgx_report *r, uint8_t out[WARD_TDX_QE_REPORT_LEN]);
 
 /* ---- PCK certificate SGX extensions (Intel "SGX PCK Certificate and CRL
@@ -131,12 +145,12 @@ void ward_sgx_report_encode(const struct ward_sgx_report *r, uint8_t out[WARD_TD
 
 struct ward_pck_ext {
     uint8_t ppid[16];
-    uint8_t comp_svn[16];      /* SGX TCB components 1..16 */
+    uint8_t comp_svn[16]; /* SGX TCB components 1..16 */
     uint16_t pcesvn;
     uint8_t cpusvn[16];
     uint8_t pceid[2];
     uint8_t fmspc[6];
-    int sgx_type;              /* 0 Standard, 1 Scalable, 2 Scalable with integrity */
+    int sgx_type; /* 0 Standard, 1 Scalable, 2 Scalable with integrity */
     bool has_platform_instance_id;
     uint8_t platform_instance_id[16];
 };

@@ -45,7 +45,7 @@ struct ward_appraisal_error {
 /* The result of appraising one piece of evidence. Initialise with
  * ward_appraisal_init, release with ward_appraisal_cleanup. */
 struct ward_appraisal {
-    char tee[16]; /* "snp", ... */
+    char tee[16];        /* "snp", ... */
     uint32_t applicable; /* bit per ward_check that this TEE reports */
     enum ward_status checks[WARD_CHECK__COUNT];
     json_t *claims; /* owned JSON object of normalised claims */

@@ -9,8 +9,7 @@ static const char *const check_names[WARD_CHECK__COUNT] = {
     [WARD_CHECK_SIGNATURE] = "signature",     [WARD_CHECK_CHAIN] = "chain",
     [WARD_CHECK_REVOCATION] = "revocation",   [WARD_CHECK_TCB] = "tcb",
     [WARD_CHECK_MEASUREMENT] = "measurement", [WARD_CHECK_POLICY] = "policy",
-    [WARD_CHECK_BINDING] = "binding",
-    [WARD_CHECK_COLLATERAL] = "collateral",
+    [WARD_CHECK_BINDING] = "binding",         [WARD_CHECK_COLLATERAL] = "collateral",
     [WARD_CHECK_QE_IDENTITY] = "qe_identity",
 };
 

@@ -74,13 +74,13 @@ struct tdx_policy {
     size_t num_mrownerconfig;
     uint8_t (*mrownerconfig)[48];
     size_t num_xfam;
-    uint64_t *xfam;                      /* allowed XFAM values */
-    bool allow_debug;                    /* default false */
-    bool require_sept_ve_disable;        /* default true */
+    uint64_t *xfam;               /* allowed XFAM values */
+    bool allow_debug;             /* default false */
+    bool require_sept_ve_disable; /* default true */
     bool has_report_data;
     uint8_t report_data[64];
     bool has_min_tee_tcb_svn;
-    uint8_t min_tee_tcb_svn[16];         /* component-wise minimum */
+    uint8_t min_tee_tcb_svn[16]; /* component-wise minimum */
 };
 
 /* Names of the measurement registers tdx_policy.mr holds, in order. */

@@ -24,7 +24,8 @@ static void snp_defaults(struct snp_policy *p)
     p->allow_vlek = true;
 }
 
-const char *const tdx_mr_names[7] = {"mrtd", "rtmr0", "rtmr1", "rtmr2", "rtmr3", "mrconfigid", "mrowner"};
+const char *const tdx_mr_names[7] = {"mrtd",  "rtmr0",      "rtmr1",  "rtmr2",
+                                     "rtmr3", "mrconfigid", "mrowner"};
 
 static void tdx_defaults(struct tdx_policy *p)
 {
@@ -283,32 +284,45 @@ static int parse_snp(const json_t *o, struct snp_policy *p)
 }
 
 static const char *const tdx_statuses[] = {
-    "UpToDate", "SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded",
-    "OutOfDate", "OutOfDateConfigurationNeeded", "Revoked",
+    "UpToDate",
+    "SWHardeningNeeded",
+    "ConfigurationNeeded",
+    "ConfigurationAndSWHardeningNeeded",
+    "OutOfDate",
+    "OutOfDateConfigurationNeeded",
+    "Revoked",
 };
 
 static int parse_tdx(const json_t *o, struct tdx_policy *p)
 {
     static const char *const keys[] = {
-        "tcb_statuses", "mrtd", "rtmr0", "rtmr1", "rtmr2", "rtmr3", "mrconfigid", "mrowner",
-        "mrownerconfig", "xfam", "allow_debug", "require_sept_ve_disable", "report_data",
-        "min_tee_tcb_svn",
+        "tcb_statuses",  "mrtd",
+        "rtmr0",         "rtmr1",
+        "rtmr2",         "rtmr3",
+        "mrconfigid",    "mrowner",
+        "mrownerconfig", "xfam",
+        "allow_debug",   "require_sept_ve_disable",
+        "report_data",   "min_tee_tcb_svn",
     };
     json_t *v;
     GUARD(check_keys(o, "tdx", keys, WARD_ARRAY_LEN(keys)));
     if ((v = json_object_get(o, "tcb_statuses")) != NULL) {
         size_t i;
         json_t *e;
-        ENSURE_MSG(json_is_array(v) && json_array_size(v) > 0 && json_array_size(v) <= TDX_MAX_STATUSES,
-                   WARD_ERR_JSON, "policy: tdx.tcb_statuses must be a non-empty list of TCB statuses");
+        ENSURE_MSG(
+            json_is_array(v) && json_array_size(v) > 0 && json_array_size(v) <= TDX_MAX_STATUSES,
+            WARD_ERR_JSON, "policy: tdx.tcb_statuses must be a non-empty list of TCB statuses");
         p->num_statuses = 0;
-        json_array_foreach(v, i, e) {
+        json_array_foreach(v, i, e)
+        {
             bool known = false;
             for (size_t k = 0; k < WARD_ARRAY_LEN(tdx_statuses) && json_is_string(e); k++) {
                 known |= strcmp(json_string_value(e), tdx_statuses[k]) == 0;
             }
-            ENSURE_MSG(known, WARD_ERR_JSON, "policy: tdx.tcb_statuses[%zu] is not a TCB status", i);
-            snprintf(p->statuses[p->num_statuses++], sizeof(p->statuses[0]), "%s", json_string_value(e));
+            ENSURE_MSG(known, WARD_ERR_JSON, "policy: tdx.tcb_statuses[%zu] is not a TCB status",
+                       i);
+            snprintf(p->statuses[p->num_statuses++], sizeof(p->statuses[0]), "%s",
+                     json_string_value(e));
         }
     }
     for (size_t i = 0; i < WARD_ARRAY_LEN(p->mr); i++) {
@@ -318,11 +332,13 @@ static int parse_tdx(const json_t *o, struct tdx_policy *p)
     if ((v = json_object_get(o, "xfam")) != NULL) {
         size_t i;
         json_t *e;
-        ENSURE_MSG(json_is_array(v) && json_array_size(v) > 0 && json_array_size(v) <= POLICY_MAX_LIST,
+        ENSURE_MSG(json_is_array(v) && json_array_size(v) > 0 &&
+                       json_array_size(v) <= POLICY_MAX_LIST,
                    WARD_ERR_JSON, "policy: tdx.xfam must be a non-empty list of hex numbers");
         uint64_t *x = calloc(json_array_size(v), sizeof(*x));
         GUARD_PTR(x);
-        json_array_foreach(v, i, e) {
+        json_array_foreach(v, i, e)
+        {
             const char *t = json_string_value(e);
             char *end = NULL;
             if (t != NULL && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
