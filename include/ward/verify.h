@@ -97,6 +97,17 @@ int ward_chain_cache_new(size_t max_entries, struct ward_chain_cache **out) WARD
 /* ward_chain_cache_free frees |c|. Accepts NULL. */
 void ward_chain_cache_free(struct ward_chain_cache *c);
 
+/* A bounded cache for DCAP (TDX) verifiers: collateral bundles that verified,
+ * parsed once, and PCK chains that verified against a given collateral's CRLs.
+ * Each entry answers only inside the window in which what it stands for is
+ * current. Used only when the collateral is passed explicitly
+ * (ward_verify_opts.collateral_file). Thread-safe. */
+struct ward_dcap_cache;
+
+int ward_dcap_cache_new(size_t max_entries, struct ward_dcap_cache **out) WARD_MUST_CHECK;
+/* ward_dcap_cache_free frees |c|. Accepts NULL. */
+void ward_dcap_cache_free(struct ward_dcap_cache *c);
+
 /* ---- verification inputs ---- */
 
 /* A named byte string borrowed from the caller (a file's name and contents). */
@@ -127,6 +138,7 @@ struct ward_verify_opts {
      * appraisal so a damaged bundle fails the collateral check. NULL: look in
      * the collateral cache. */
     const struct ward_blob *collateral_file;
+    struct ward_dcap_cache *dcap_cache; /* verified DCAP collateral and PCK chains; NULL: none */
 };
 
 /* ward_verify_snp appraises a raw SEV-SNP report. Returns WARD_OK whenever an

@@ -86,6 +86,31 @@ struct tdx_policy {
 /* Names of the measurement registers tdx_policy.mr holds, in order. */
 extern const char *const tdx_mr_names[7];
 
+/* DCAP cache (lib/verify/dcap_cache.c). A collateral entry is immutable once
+ * inserted; dcap_cache_get_collateral takes a reference that the caller gives
+ * back with dcap_cache_release. */
+#include "ward/dcap.h"
+#include "ward/tdx.h"
+struct dcap_collateral_entry {
+    int refs; /* guarded by the cache's lock */
+    uint8_t key[32];
+    int64_t not_before, not_after;
+    struct ward_dcap_tcb_info tcb;
+    struct ward_dcap_qe_identity qe;
+    uint64_t stamp;
+};
+const struct dcap_collateral_entry *dcap_cache_get_collateral(struct ward_dcap_cache *c,
+                                                              const uint8_t key[32], int64_t at);
+void dcap_cache_release(struct ward_dcap_cache *c, const struct dcap_collateral_entry *e);
+/* dcap_cache_put_collateral takes ownership of *tcb and *qe (left empty). */
+void dcap_cache_put_collateral(struct ward_dcap_cache *c, const uint8_t key[32],
+                               struct ward_dcap_tcb_info *tcb, struct ward_dcap_qe_identity *qe);
+bool dcap_cache_get_platform(struct ward_dcap_cache *c, const uint8_t key[32], int64_t at,
+                             EVP_PKEY **out_key, struct ward_pck_ext *out_ext, bool *out_simulated);
+void dcap_cache_put_platform(struct ward_dcap_cache *c, const uint8_t key[32], int64_t not_before,
+                             int64_t not_after, EVP_PKEY *att_key, const struct ward_pck_ext *ext,
+                             bool simulated);
+
 struct ward_policy {
     struct snp_policy snp;
     struct tdx_policy tdx;

@@ -17,6 +17,7 @@
  *   binding      REPORT_DATA equals the expected value
  */
 #include <string.h>
+#include <time.h>
 
 #include <openssl/pem.h>
 
@@ -46,8 +47,17 @@ struct tctx {
     struct ward_pck_ext ext;
     bool have_collateral;
     struct ward_dcap_collateral col;
-    struct ward_dcap_tcb_info tcb;
-    struct ward_dcap_qe_identity qe;
+    struct ward_dcap_tcb_info tcb_own; /* parsed here (slow path) */
+    struct ward_dcap_qe_identity qe_own;
+    const struct ward_dcap_tcb_info *tcb; /* tcb_own, or the cache entry's */
+    const struct ward_dcap_qe_identity *qe;
+    const struct dcap_collateral_entry *entry; /* a cache reference, released at the end */
+    EVP_PKEY *pck_key;                         /* owned reference to the PCK leaf's key */
+    EVP_PKEY *att_key;                         /* owned: the quote's attestation key */
+    bool qe_report_verified;                   /* QE report signature and binding known good */
+    bool keyed;                                /* cache keys computed */
+    uint8_t col_key[32];
+    uint8_t plat_key[32];
     char qe_status[40];
     struct ward_dcap_advisories qe_advisories;
 };
@@ -58,8 +68,13 @@ static void tctx_cleanup(struct tctx *c)
     sk_X509_pop_free(c->roots, X509_free);
     sk_X509_CRL_pop_free(c->crls, X509_CRL_free);
     ward_dcap_collateral_cleanup(&c->col);
-    ward_dcap_tcb_info_cleanup(&c->tcb);
-    ward_dcap_qe_identity_cleanup(&c->qe);
+    ward_dcap_tcb_info_cleanup(&c->tcb_own);
+    ward_dcap_qe_identity_cleanup(&c->qe_own);
+    if (c->entry != NULL) {
+        dcap_cache_release(c->opts->dcap_cache, c->entry);
+    }
+    EVP_PKEY_free(c->pck_key);
+    EVP_PKEY_free(c->att_key);
 }
 
 static int set_hex(json_t *o, const char *key, const uint8_t *p, size_t n)
@@ -214,6 +229,7 @@ static bool check_chain(struct tctx *c)
             return false;
         }
     }
+    c->pck_key = X509_get_pubkey(leaf);
     if (ward_pck_ext_parse(leaf, &c->ext) != WARD_OK) {
         ward_appraisal_fail(a, WARD_CHECK_CHAIN, "PCK certificate SGX extension: %s",
                             ward_err_detail());
@@ -227,9 +243,12 @@ static bool check_signature(struct tctx *c)
 {
     struct ward_appraisal *a = c->a;
     const struct ward_tdx_quote *q = &c->q;
-    EVP_PKEY *pck_key = X509_get0_pubkey(sk_X509_value(c->pck, 0));
+    EVP_PKEY *pck_key = c->pck_key;
     uint8_t h[32];
 
+    if (c->qe_report_verified) {
+        goto quote_signature; /* the same QE report verified earlier (DCAP cache) */
+    }
     if (pck_key == NULL ||
         ward_ecdsa_verify_raw(pck_key, WARD_SHA256, q->qe_report_raw, WARD_TDX_QE_REPORT_LEN,
                               q->qe_report_sig, q->qe_report_sig + 32, 32,
@@ -253,13 +272,15 @@ static bool check_signature(struct tctx *c)
                             "QE report_data does not bind the attestation key and QE auth data");
         return false;
     }
-    EVP_PKEY *att = NULL;
-    int rc = ward_ec_pubkey_from_raw(NID_X9_62_prime256v1, q->att_key, sizeof(q->att_key), &att);
+    c->qe_report_verified = true;
+quote_signature:;
+    int rc = c->att_key != NULL ? WARD_OK
+                                : ward_ec_pubkey_from_raw(NID_X9_62_prime256v1, q->att_key,
+                                                          sizeof(q->att_key), &c->att_key);
     if (rc == WARD_OK) {
-        rc = ward_ecdsa_verify_raw(att, WARD_SHA256, q->signed_data, q->signed_len, q->signature,
-                                   q->signature + 32, 32, WARD_ECDSA_BE);
+        rc = ward_ecdsa_verify_raw(c->att_key, WARD_SHA256, q->signed_data, q->signed_len,
+                                   q->signature, q->signature + 32, 32, WARD_ECDSA_BE);
     }
-    EVP_PKEY_free(att);
     if (rc != WARD_OK) {
         ward_appraisal_fail(a, WARD_CHECK_SIGNATURE,
                             "quote signature does not verify with the attestation key: %s",
@@ -398,37 +419,40 @@ static bool check_collateral(struct tctx *c)
         ward_appraisal_fail(a, WARD_CHECK_COLLATERAL, "%s", ward_err_detail());
         return false;
     }
-    if (ward_dcap_tcb_info_parse(c->col.tcb_info.data, c->col.tcb_info.len, &c->tcb) != WARD_OK) {
+    c->tcb = &c->tcb_own;
+    c->qe = &c->qe_own;
+    if (ward_dcap_tcb_info_parse(c->col.tcb_info.data, c->col.tcb_info.len, &c->tcb_own) !=
+        WARD_OK) {
         ward_appraisal_fail(a, WARD_CHECK_COLLATERAL, "TCB info: %s", ward_err_detail());
         return false;
     }
-    if (ward_dcap_qe_identity_parse(c->col.qe_identity.data, c->col.qe_identity.len, &c->qe) !=
+    if (ward_dcap_qe_identity_parse(c->col.qe_identity.data, c->col.qe_identity.len, &c->qe_own) !=
         WARD_OK) {
         ward_appraisal_fail(a, WARD_CHECK_COLLATERAL, "QE identity: %s", ward_err_detail());
         return false;
     }
-    if (strcmp(c->tcb.id, "TDX") != 0 || c->tcb.version < 3) {
+    if (strcmp(c->tcb->id, "TDX") != 0 || c->tcb->version < 3) {
         ward_appraisal_fail(a, WARD_CHECK_COLLATERAL,
-                            "TCB info is \"%s\" version %d, not TDX version 3", c->tcb.id,
-                            c->tcb.version);
+                            "TCB info is \"%s\" version %d, not TDX version 3", c->tcb->id,
+                            c->tcb->version);
     }
-    if (strcmp(c->qe.id, "TD_QE") != 0) {
+    if (strcmp(c->qe->id, "TD_QE") != 0) {
         ward_appraisal_fail(a, WARD_CHECK_COLLATERAL, "QE identity is for \"%s\", not TD_QE",
-                            c->qe.id);
+                            c->qe->id);
     }
-    if (!ward_ct_equal(c->tcb.fmspc, c->ext.fmspc, 6)) {
+    if (!ward_ct_equal(c->tcb->fmspc, c->ext.fmspc, 6)) {
         char want[13], got[13];
         ward_hex_encode(c->ext.fmspc, 6, want);
-        ward_hex_encode(c->tcb.fmspc, 6, got);
+        ward_hex_encode(c->tcb->fmspc, 6, got);
         ward_appraisal_fail(a, WARD_CHECK_COLLATERAL,
                             "TCB info is for FMSPC %s, the PCK certificate says %s", got, want);
     }
-    if (!ward_ct_equal(c->tcb.pceid, c->ext.pceid, 2)) {
+    if (!ward_ct_equal(c->tcb->pceid, c->ext.pceid, 2)) {
         ward_appraisal_fail(a, WARD_CHECK_COLLATERAL,
                             "TCB info PCE id differs from the PCK certificate's");
     }
-    in_window(c, "TCB info", c->tcb.issue_date, c->tcb.next_update);
-    in_window(c, "QE identity", c->qe.issue_date, c->qe.next_update);
+    in_window(c, "TCB info", c->tcb->issue_date, c->tcb->next_update);
+    in_window(c, "QE identity", c->qe->issue_date, c->qe->next_update);
     if (a->num_errors != before) {
         return false;
     }
@@ -436,7 +460,7 @@ static bool check_collateral(struct tctx *c)
     ward_hex_encode(c->ext.fmspc, 6, fmspc);
     json_object_set_new(a->claims, "fmspc", json_string(fmspc));
     json_object_set_new(a->claims, "tcb_evaluation_data_number",
-                        json_integer(c->tcb.tcb_evaluation_data_number));
+                        json_integer(c->tcb->tcb_evaluation_data_number));
     ward_appraisal_pass(a, WARD_CHECK_COLLATERAL);
     return true;
 }
@@ -477,7 +501,7 @@ static void check_qe_identity(struct tctx *c)
 {
     struct ward_appraisal *a = c->a;
     const struct ward_sgx_report *r = &c->q.qe_report;
-    const struct ward_dcap_qe_identity *id = &c->qe;
+    const struct ward_dcap_qe_identity *id = c->qe;
 
     if (!ward_ct_equal(r->mrsigner, id->mrsigner, 32)) {
         ward_appraisal_fail(a, WARD_CHECK_QE_IDENTITY, "QE MRSIGNER is not Intel's");
@@ -558,7 +582,7 @@ static void check_tcb(struct tctx *c)
 {
     struct ward_appraisal *a = c->a;
     const struct ward_tdx_body *b = &c->q.body;
-    const struct ward_dcap_tcb_info *t = &c->tcb;
+    const struct ward_dcap_tcb_info *t = c->tcb;
     uint8_t module_version = b->tee_tcb_svn[1];
     char status[40];
     json_t *adv = json_array();
@@ -768,6 +792,102 @@ static void check_binding(struct tctx *c)
     ward_appraisal_pass(c->a, WARD_CHECK_BINDING);
 }
 
+/* ---- the DCAP cache ---- */
+
+static int time_of(const ASN1_TIME *t, int64_t *out)
+{
+    struct tm tm;
+    ENSURE(t != NULL && ASN1_TIME_to_tm(t, &tm) == 1, WARD_ERR_FORMAT);
+    *out = (int64_t)timegm(&tm);
+    return WARD_OK;
+}
+
+/* Keys: the collateral by its bytes and the anchors in play; the platform by its
+ * chain, its QE report (with signature, auth data and the attestation key it
+ * binds) and the collateral whose CRLs it passed. */
+static void cache_keys(struct tctx *c)
+{
+    const struct ward_blob *f = c->opts->collateral_file;
+    const char *sim = c->opts->sim_dir ? c->opts->sim_dir : "";
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int n = 0;
+    c->keyed = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+               EVP_DigestUpdate(md, f->data, f->len) == 1 &&
+               EVP_DigestUpdate(md, sim, strlen(sim) + 1) == 1 &&
+               EVP_DigestFinal_ex(md, c->col_key, &n) == 1 &&
+               EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+               EVP_DigestUpdate(md, c->q.pck_chain_pem, c->q.pck_chain_len) == 1 &&
+               EVP_DigestUpdate(md, c->q.att_key, sizeof(c->q.att_key)) == 1 &&
+               EVP_DigestUpdate(
+                   md, c->q.qe_report_raw,
+                   (size_t)(c->q.qe_auth_data + c->q.qe_auth_len - c->q.qe_report_raw)) == 1 &&
+               EVP_DigestUpdate(md, c->col_key, sizeof(c->col_key)) == 1 &&
+               EVP_DigestFinal_ex(md, c->plat_key, &n) == 1;
+    EVP_MD_CTX_free(md);
+}
+
+/* The fast path: both the collateral and this platform verified before, and the
+ * verification time is inside both windows. Signatures are still checked. */
+static bool from_cache(struct tctx *c)
+{
+    struct ward_dcap_cache *cache = c->opts->dcap_cache;
+    bool simulated = false;
+    c->entry = dcap_cache_get_collateral(cache, c->col_key, c->at);
+    if (c->entry == NULL) {
+        return false;
+    }
+    if (!dcap_cache_get_platform(cache, c->plat_key, c->at, &c->att_key, &c->ext, &simulated)) {
+        dcap_cache_release(cache, c->entry);
+        c->entry = NULL;
+        return false;
+    }
+    c->qe_report_verified = true;
+    c->tcb = &c->entry->tcb;
+    c->qe = &c->entry->qe;
+    c->a->simulated = simulated;
+    ward_appraisal_pass(c->a, WARD_CHECK_CHAIN);
+    ward_appraisal_pass(c->a, WARD_CHECK_COLLATERAL);
+    ward_appraisal_pass(c->a, WARD_CHECK_REVOCATION);
+    char fmspc[13];
+    ward_hex_encode(c->ext.fmspc, 6, fmspc);
+    json_object_set_new(c->a->claims, "fmspc", json_string(fmspc));
+    json_object_set_new(c->a->claims, "tcb_evaluation_data_number",
+                        json_integer(c->tcb->tcb_evaluation_data_number));
+    return true;
+}
+
+/* Remembers what this appraisal verified: the platform's window is where every
+ * certificate of its chain and both CRLs are valid. */
+static void fill_cache(struct tctx *c)
+{
+    struct ward_dcap_cache *cache = c->opts->dcap_cache;
+    int64_t nb = INT64_MIN, na = INT64_MAX, t;
+    for (int i = 0; i < sk_X509_num(c->pck); i++) {
+        X509 *x = sk_X509_value(c->pck, i);
+        if (time_of(X509_get0_notBefore(x), &t) != WARD_OK) {
+            return;
+        }
+        nb = t > nb ? t : nb;
+        if (time_of(X509_get0_notAfter(x), &t) != WARD_OK) {
+            return;
+        }
+        na = t < na ? t : na;
+    }
+    for (int i = 0; i < sk_X509_CRL_num(c->crls); i++) {
+        X509_CRL *crl = sk_X509_CRL_value(c->crls, i);
+        if (time_of(X509_CRL_get0_lastUpdate(crl), &t) != WARD_OK) {
+            return;
+        }
+        nb = t > nb ? t : nb;
+        if (time_of(X509_CRL_get0_nextUpdate(crl), &t) != WARD_OK) {
+            return;
+        }
+        na = t < na ? t : na;
+    }
+    dcap_cache_put_platform(cache, c->plat_key, nb, na, c->att_key, &c->ext, c->a->simulated);
+    dcap_cache_put_collateral(cache, c->col_key, &c->tcb_own, &c->qe_own);
+}
+
 static int appraise(struct tctx *c, const uint8_t *quote, size_t len)
 {
     struct ward_appraisal *a = c->a;
@@ -776,16 +896,27 @@ static int appraise(struct tctx *c, const uint8_t *quote, size_t len)
         return WARD_OK;
     }
     GUARD(add_claims(c));
-    bool chain_ok = check_chain(c);
-    bool sig_ok = chain_ok && check_signature(c);
-    json_object_set_new(a->claims, "simulated", json_boolean(a->simulated));
-    if (!chain_ok || !sig_ok) {
-        return WARD_OK;
+    if (c->opts->dcap_cache != NULL && c->opts->collateral_file != NULL) {
+        cache_keys(c);
     }
-    if (!check_collateral(c)) {
-        return WARD_OK; /* without trusted collateral neither TCB nor QE can be judged */
+    bool cached = c->keyed && from_cache(c);
+    if (!cached) {
+        bool chain_ok = check_chain(c);
+        bool sig_ok = chain_ok && check_signature(c);
+        json_object_set_new(a->claims, "simulated", json_boolean(a->simulated));
+        if (!chain_ok || !sig_ok) {
+            return WARD_OK;
+        }
+        if (!check_collateral(c)) {
+            return WARD_OK; /* without trusted collateral neither TCB nor QE can be judged */
+        }
+        check_revocation(c);
+    } else {
+        json_object_set_new(a->claims, "simulated", json_boolean(a->simulated));
+        if (!check_signature(c)) {
+            return WARD_OK;
+        }
     }
-    check_revocation(c);
     check_qe_identity(c);
     if (a->checks[WARD_CHECK_QE_IDENTITY] == WARD_STATUS_PASS) {
         check_tcb(c);
@@ -793,6 +924,11 @@ static int appraise(struct tctx *c, const uint8_t *quote, size_t len)
     check_measurement(c);
     check_policy(c);
     check_binding(c);
+    if (!cached && c->keyed && a->checks[WARD_CHECK_CHAIN] == WARD_STATUS_PASS &&
+        a->checks[WARD_CHECK_COLLATERAL] == WARD_STATUS_PASS &&
+        a->checks[WARD_CHECK_REVOCATION] == WARD_STATUS_PASS) {
+        fill_cache(c);
+    }
     return WARD_OK;
 }
 

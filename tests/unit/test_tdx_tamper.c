@@ -284,6 +284,35 @@ static void truncation_and_padding(void **state)
     fixture_cleanup(&f);
 }
 
+/* With a DCAP cache filled by a good appraisal, every tampering must still be
+ * caught, and the cache must not answer outside the collateral's window. */
+static void cache_does_not_hide_tampering(void **state)
+{
+    (void)state;
+    struct fixture f;
+    struct ward_appraisal a;
+    fixture_load(&f);
+    assert_int_equal(ward_dcap_cache_new(8, &f.opts.dcap_cache), WARD_OK);
+    for (int i = 0; i < 2; i++) { /* the first fills the cache, the second uses it */
+        assert_true(appraise(&f, f.quote.data, f.quote.len, &a));
+        assert_string_equal(json_string_value(json_object_get(a.claims, "tcb_status")), "UpToDate");
+        assert_int_equal(a.checks[WARD_CHECK_REVOCATION], WARD_STATUS_PASS);
+        ward_appraisal_cleanup(&a);
+    }
+    const uint8_t *base = f.quote.data;
+    flip_range(&f, 0, f.q.signed_len, 7, WARD_CHECK_SIGNATURE, "header/body (cached)");
+    flip_range(&f, f.q.signed_len + 4, 128, 3, WARD_CHECK_SIGNATURE,
+               "signature/attestation key (cached)");
+    size_t qe = (size_t)(f.q.qe_report_raw - base);
+    flip_range(&f, qe, WARD_TDX_QE_REPORT_LEN + 64, 5, WARD_CHECK_SIGNATURE, "QE report (cached)");
+    assert_int_equal(ward_time_parse("2025-08-01T00:00:00Z", &f.opts.at), WARD_OK);
+    assert_false(appraise(&f, f.quote.data, f.quote.len, &a));
+    assert_true(failed(&a, WARD_CHECK_COLLATERAL) || failed(&a, WARD_CHECK_REVOCATION));
+    ward_appraisal_cleanup(&a);
+    ward_dcap_cache_free(f.opts.dcap_cache);
+    fixture_cleanup(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +322,7 @@ int main(void)
         cmocka_unit_test(collateral_is_signed),
         cmocka_unit_test(other_fmspc_and_stale_collateral_fail),
         cmocka_unit_test(truncation_and_padding),
+        cmocka_unit_test(cache_does_not_hide_tampering),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
