@@ -12,7 +12,7 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
     {"verify", verify_main, "appraise TEE evidence against vendor roots and a policy"},
-    {"fetch", fetch_main, "fetch and cache vendor collateral (AMD KDS)"},
+    {"fetch", fetch_main, "fetch and cache vendor collateral (AMD KDS, Intel PCS)"},
     {"sim", sim_main, "simulate TEE evidence signed by clearly-labelled test roots"},
 };
 
