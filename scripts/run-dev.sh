@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/run-dev.sh: ward's main job in dev mode, run by `make run`.
 #
-# Verifies every sample of tests/data/snp/manifest.json with `ward verify --json`,
+# Verifies every sample of tests/data/snp/manifest.json with `ward verify --json`
+# (and the TDX quotes of tests/data/tdx/manifest.json that have collateral),
 # prints one line per sample and the full appraisal of one sample. Samples the
 # manifest marks "invalid" must be rejected (that is the expected outcome, not an
 # error). ward runs with its default policy, which refuses debug guests: a sample
@@ -139,6 +140,41 @@ if [ -n "$shown" ]; then
     echo "Appraisal of ${shown%%|*} (ward verify --json):"
     python3 -m json.tool "${shown#*|}" || cat "${shown#*|}"
 fi
+
+# Intel TDX: the manifest's quotes that have complete collateral, each checked with
+# the DCAP bundle built from it, at the manifest's "as of" time.
+TDX=tests/data/tdx
+echo
+echo "Verifying the bundled TDX quotes ($TDX/manifest.json) with their DCAP collateral"
+echo
+python3 tests/interop/tdx_bundles.py "$TDX" "$tmp/tdx" >"$tmp/tdx.tsv" 2>/dev/null ||
+    { echo "run-dev: cannot build the TDX collateral bundles" >&2; exit 2; }
+tdx_samples=$(python3 - "$TDX/manifest.json" "$tmp/tdx.tsv" <<'EOF2'
+import json, sys
+bundles = dict(l.rstrip("\n").split("\t") for l in open(sys.argv[2]) if "\t" in l)
+for e in json.load(open(sys.argv[1]))["entries"]:
+    if e["expect"] in ("valid", "invalid") and e["id"] in bundles:
+        print("\x1f".join([e["id"], e["file"], e["expect"], e["verify_as_of"], bundles[e["id"]]]))
+EOF2
+)
+while IFS=$'\x1f' read -r id file expect as_of bundle; do
+    [ -n "$id" ] || continue
+    num=$((num + 1))
+    "$WARD" verify --tee tdx --json --as-of "$as_of" --collateral "$bundle" "$TDX/$file" \
+        >"$tmp/$num.json" 2>"$tmp/$num.err" </dev/null
+    rc=$?
+    status=$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("claims",{}).get("tcb_status","-"))' \
+        <"$tmp/$num.json" 2>/dev/null)
+    IFS=$'\x1f' read -r kind why < <(describe <"$tmp/$num.json")
+    case "$expect:$rc" in
+    valid:0) printf '  %-10s %-34s verified (TCB status %s)\n' PASS "$id" "$status" ;;
+    invalid:1) printf '  %-10s %-34s rejected as expected: %s\n' REJECTED "$id" "$why" ;;
+    *)
+        printf '  %-10s %-34s ward exited %d, manifest says %s: %s\n' UNEXPECTED "$id" "$rc" "$expect" "$why"
+        num_bad=$((num_bad + 1))
+        ;;
+    esac
+done <<<"$tdx_samples"
 echo
 if [ "$num_bad" -gt 0 ]; then
     echo "run-dev: $num_bad of $num samples did not verify as the manifest expects"

@@ -892,7 +892,7 @@ static int appraise(struct tctx *c, const uint8_t *quote, size_t len)
 {
     struct ward_appraisal *a = c->a;
     if (ward_tdx_quote_parse(quote, len, &c->q) != WARD_OK) {
-        ward_appraisal_fail(a, WARD_CHECK_SIGNATURE, "tdx quote: %s", ward_err_detail());
+        ward_appraisal_fail(a, WARD_CHECK_SIGNATURE, "%s", ward_err_detail());
         return WARD_OK;
     }
     GUARD(add_claims(c));
