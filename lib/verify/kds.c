@@ -10,27 +10,18 @@
  * cache.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 
-#include <curl/curl.h>
 #include <openssl/x509.h>
 
 #include "base/internal.h"
 #include "ward/collateral.h"
 #include "ward/crypto.h"
+#include "ward/http.h"
 
-#define KDS_DEFAULT_RETRIES 5u
-#define KDS_DEFAULT_BACKOFF_MS 1000u
-#define KDS_DEFAULT_TIMEOUT_S 30L
-#define KDS_CONNECT_TIMEOUT_S 10L
-#define KDS_MAX_WAIT_MS 60000u /* one wait, whatever Retry-After asks for */
-#define KDS_MAX_REDIRS 3L
 #define KDS_URL_MAX 2048 /* named maximum of one request URL, with NUL */
 
 #define HWID_LEN_MAX 64u
@@ -42,11 +33,12 @@ static const enum ward_snp_product discovery_order[] = {WARD_SNP_MILAN, WARD_SNP
 
 /* One fetch's settings, defaults applied. */
 struct kds_cfg {
-    char base[KDS_URL_MAX]; /* base URL without trailing slashes */
-    unsigned max_retries;
-    unsigned backoff_ms;
-    long timeout_s;
+    char base[KDS_URL_MAX];     /* base URL without trailing slashes */
+    struct ward_http_opts http; /* every request's limits and retries */
 };
+
+_Static_assert(WARD_KDS_NO_RETRIES == WARD_HTTP_NO_RETRIES,
+               "ward_kds_opts.max_retries is passed to ward_http_opts unchanged");
 
 static void x509_stack_freep(STACK_OF(X509) **s)
 {
@@ -59,10 +51,6 @@ static void crl_stack_freep(STACK_OF(X509_CRL) **s)
 static void crl_freep(X509_CRL **c)
 {
     X509_CRL_free(*c);
-}
-static void curl_freep(CURL **h)
-{
-    curl_easy_cleanup(*h);
 }
 static void collateral_cleanupp(struct ward_snp_collateral *c)
 {
@@ -252,144 +240,13 @@ static int check_crl(const struct ward_buf *der, enum ward_snp_product product, 
     return WARD_OK;
 }
 
-/* ---- HTTP ---- */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-
-static void curl_init(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-/* Where the write callback puts the body; `over` records hitting the cap. */
-struct body_sink {
-    struct ward_wr w;
-    bool over;
-};
-
-static void body_sink_cleanupp(struct body_sink *s)
-{
-    ward_wr_cleanup(&s->w);
-}
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata)
-{
-    struct body_sink *s = userdata;
-    size_t n = size * nmemb; /* curl documents size as always 1 */
-    if (ward_wr_bytes(&s->w, (const uint8_t *)p, n) != WARD_OK) {
-        s->over = true;
-        return 0; /* curl aborts the transfer with CURLE_WRITE_ERROR */
-    }
-    return n;
-}
-
-/* SETOPT: curl_easy_setopt fails only for an unsupported option or no memory. */
-#define SETOPT(h, opt, val)                                                         \
-    do {                                                                            \
-        if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) {                      \
-            return ward_err_set(WARD_ERR_NET, "libcurl does not support %s", #opt); \
-        }                                                                           \
-    } while (0)
-
-/* http_get_once makes one GET request. Transport failures are errors; any HTTP
- * status is a success with |*out_status| set, and |*out_retry_after_s| is the
- * Retry-After delay in seconds (-1 when absent). */
-static int http_get_once(const struct kds_cfg *cfg, const char *url, long *out_status,
-                         long *out_retry_after_s, struct ward_buf *out)
-{
-    pthread_once(&curl_once, curl_init);
-    ENSURE_MSG(curl_init_rc == CURLE_OK, WARD_ERR_NET, "libcurl initialisation failed: %s",
-               curl_easy_strerror(curl_init_rc));
-    DEFER(curl_freep) CURL *h = curl_easy_init();
-    GUARD_PTR(h);
-    DEFER(body_sink_cleanupp) struct body_sink sink = {.over = false};
-    ward_wr_init(&sink.w, WARD_COLLATERAL_MAX_LEN);
-    char errbuf[CURL_ERROR_SIZE] = "";
-
-    SETOPT(h, CURLOPT_URL, url);
-    SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    SETOPT(h, CURLOPT_FOLLOWLOCATION, 1L);
-    SETOPT(h, CURLOPT_MAXREDIRS, KDS_MAX_REDIRS);
-    SETOPT(h, CURLOPT_CONNECTTIMEOUT,
-           cfg->timeout_s < KDS_CONNECT_TIMEOUT_S ? cfg->timeout_s : KDS_CONNECT_TIMEOUT_S);
-    SETOPT(h, CURLOPT_TIMEOUT, cfg->timeout_s);
-    SETOPT(h, CURLOPT_NOSIGNAL, 1L);
-    SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)WARD_COLLATERAL_MAX_LEN);
-    SETOPT(h, CURLOPT_USERAGENT, "ward");
-    SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
-    SETOPT(h, CURLOPT_WRITEDATA, &sink);
-    SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
-
-    ward_log(WARD_LOG_DEBUG, "kds: GET %s", url);
-    CURLcode rc = curl_easy_perform(h);
-    ENSURE_MSG(!sink.over && rc != CURLE_FILESIZE_EXCEEDED, WARD_ERR_NOMEM,
-               "%s: response is larger than %u bytes", url, WARD_COLLATERAL_MAX_LEN);
-    ENSURE_MSG(rc == CURLE_OK, WARD_ERR_NET, "%s: %s", url,
-               errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
-
-    long status = 0;
-    curl_off_t retry_after = 0;
-    ENSURE_MSG(curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK, WARD_ERR_NET,
-               "%s: no HTTP status", url);
-    if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK) {
-        retry_after = 0;
-    }
-    ward_log(WARD_LOG_DEBUG, "kds: HTTP %ld, %zu bytes", status, sink.w.len);
-    *out_status = status;
-    *out_retry_after_s = retry_after > 0 ? (retry_after > 3600 ? 3600L : (long)retry_after) : -1;
-    ward_wr_finish(&sink.w, out);
-    return WARD_OK;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-/* kds_get fetches |url| into |out|, retrying HTTP 429 and 503 (rate limiting). */
-static int kds_get(const struct kds_cfg *cfg, const char *url, struct ward_buf *out)
-{
-    unsigned backoff = cfg->backoff_ms;
-    for (unsigned attempt = 0;; attempt++) {
-        long status = 0;
-        long retry_after_s = -1;
-        DEFER(ward_buf_cleanupp) struct ward_buf body = {0};
-        GUARD(http_get_once(cfg, url, &status, &retry_after_s, &body));
-        if (status == 200) {
-            *out = body;
-            body = (struct ward_buf){0};
-            return WARD_OK;
-        }
-        if (status == 429 || status == 503) {
-            ENSURE_MSG(attempt < cfg->max_retries, WARD_ERR_RATE_LIMIT,
-                       "%s: rate limited (HTTP %ld); gave up after %u retries", url, status,
-                       attempt);
-            unsigned wait_ms = retry_after_s > 0 ? (unsigned)retry_after_s * 1000u : backoff;
-            if (wait_ms > KDS_MAX_WAIT_MS) {
-                wait_ms = KDS_MAX_WAIT_MS;
-            }
-            ward_log(WARD_LOG_DEBUG, "kds: HTTP %ld, retry %u of %u in %u ms", status, attempt + 1,
-                     cfg->max_retries, wait_ms);
-            sleep_ms(wait_ms);
-            backoff = backoff > KDS_MAX_WAIT_MS / 2 ? KDS_MAX_WAIT_MS : backoff * 2;
-            continue;
-        }
-        ENSURE_MSG(status != 404 && status != 410, WARD_ERR_NOT_FOUND,
-                   "%s: HTTP %ld (the service has no such object)", url, status);
-        return ward_err_set(WARD_ERR_NET, "%s: HTTP %ld", url, status);
-    }
-}
+/* ---- requests (lib/net/http.c does the HTTP) ---- */
 
 static int cfg_init(const struct ward_kds_opts *opts, struct kds_cfg *out)
 {
     const char *base =
         opts != NULL && opts->base_url != NULL ? opts->base_url : WARD_KDS_DEFAULT_URL;
-    ENSURE_MSG(strncasecmp(base, "http://", 7) == 0 || strncasecmp(base, "https://", 8) == 0,
-               WARD_ERR_USAGE, "KDS URL must start with http:// or https://");
+    GUARD(ward_http_url_check(base, "KDS URL"));
     size_t len = strlen(base);
     while (len > 0 && base[len - 1] == '/') {
         len--;
@@ -398,22 +255,22 @@ static int cfg_init(const struct ward_kds_opts *opts, struct kds_cfg *out)
     ENSURE_MSG(len < sizeof(out->base) - 512, WARD_ERR_USAGE, "KDS URL is too long");
     memcpy(out->base, base, len);
     out->base[len] = '\0';
-    out->max_retries = KDS_DEFAULT_RETRIES;
-    out->backoff_ms = KDS_DEFAULT_BACKOFF_MS;
-    out->timeout_s = KDS_DEFAULT_TIMEOUT_S;
+    /* ward_kds_opts' zeros mean the same defaults as ward_http_opts' (5, 1000 ms, 30 s). */
+    out->http = (struct ward_http_opts){.max_body = WARD_COLLATERAL_MAX_LEN, .log_name = "kds"};
     if (opts != NULL) {
-        if (opts->max_retries == WARD_KDS_NO_RETRIES) {
-            out->max_retries = 0;
-        } else if (opts->max_retries != 0) {
-            out->max_retries = opts->max_retries;
-        }
-        if (opts->backoff_ms != 0) {
-            out->backoff_ms = opts->backoff_ms;
-        }
-        if (opts->timeout_s > 0) {
-            out->timeout_s = opts->timeout_s;
-        }
+        out->http.max_retries = opts->max_retries;
+        out->http.backoff_ms = opts->backoff_ms;
+        out->http.timeout_s = opts->timeout_s;
     }
+    return WARD_OK;
+}
+
+/* kds_get fetches |url| into |out| (see ward_http_get for retries and errors). */
+static int kds_get(const struct kds_cfg *cfg, const char *url, struct ward_buf *out)
+{
+    struct ward_http_response r = {{0}};
+    GUARD(ward_http_get(url, &cfg->http, &r));
+    *out = r.body;
     return WARD_OK;
 }
 

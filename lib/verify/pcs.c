@@ -10,36 +10,26 @@
  * came with them, which proves the cut is exact; the verifier checks the chains
  * against the pinned Intel root.
  *
- * The HTTP client mirrors kds.c (libcurl, http/https only, capped bodies, retries
- * on 429/503 honouring Retry-After), plus the response headers that carry PCS's
- * issuer chains.
+ * HTTP is ward_http_get's (lib/net/http.c), which also captures the response
+ * headers that carry PCS's issuer chains.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 
-#include <curl/curl.h>
 #include <openssl/x509.h>
 
 #include "base/internal.h"
 #include "ward/collateral.h"
 #include "ward/crypto.h"
 #include "ward/dcap.h"
+#include "ward/http.h"
 #include "ward/json.h"
 #include "ward/pcs.h"
 #include "ward/tdx.h"
 
-#define PCS_DEFAULT_RETRIES 5u
-#define PCS_DEFAULT_BACKOFF_MS 1000u
-#define PCS_DEFAULT_TIMEOUT_S 30L
-#define PCS_CONNECT_TIMEOUT_S 10L
-#define PCS_MAX_WAIT_MS 60000u /* one wait, whatever Retry-After asks for */
-#define PCS_MAX_REDIRS 3L
 #define PCS_URL_MAX 2048 /* named maximum of one request URL, with NUL */
 
 #define CN_ROOT "Intel SGX Root CA"
@@ -51,10 +41,11 @@
 struct pcs_cfg {
     char base[PCS_URL_MAX];     /* base URL without trailing slashes */
     char root_crl[PCS_URL_MAX]; /* the root CA CRL's URL */
-    unsigned max_retries;
-    unsigned backoff_ms;
-    long timeout_s;
+    struct ward_http_opts http; /* every request's limits and retries */
 };
+
+_Static_assert(WARD_PCS_NO_RETRIES == WARD_HTTP_NO_RETRIES,
+               "ward_pcs_opts.max_retries is passed to ward_http_opts unchanged");
 
 static void x509_stack_freep(STACK_OF(X509) **s)
 {
@@ -63,10 +54,6 @@ static void x509_stack_freep(STACK_OF(X509) **s)
 static void crl_freep(X509_CRL **c)
 {
     X509_CRL_free(*c);
-}
-static void curl_freep(CURL **h)
-{
-    curl_easy_cleanup(*h);
 }
 static void collateral_cleanupp(struct ward_dcap_collateral *c)
 {
@@ -362,178 +349,26 @@ static int to_der_crl(struct ward_buf *b, const char *issuer_cn, const char *wha
     return WARD_OK;
 }
 
-/* ---- HTTP ---- */
+/* ---- requests (lib/net/http.c does the HTTP) ---- */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-
-static void curl_init(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-/* Where the write callback puts the body; `over` records hitting the cap. */
-struct body_sink {
-    struct ward_wr w;
-    bool over;
-};
-
-static void body_sink_cleanupp(struct body_sink *s)
-{
-    ward_wr_cleanup(&s->w);
-}
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata)
-{
-    struct body_sink *s = userdata;
-    size_t n = size * nmemb; /* curl documents size as always 1 */
-    if (ward_wr_bytes(&s->w, (const uint8_t *)p, n) != WARD_OK) {
-        s->over = true;
-        return 0; /* curl aborts the transfer with CURLE_WRITE_ERROR */
-    }
-    return n;
-}
-
-/* SETOPT: curl_easy_setopt fails only for an unsupported option or no memory. */
-#define SETOPT(h, opt, val)                                                         \
-    do {                                                                            \
-        if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) {                      \
-            return ward_err_set(WARD_ERR_NET, "libcurl does not support %s", #opt); \
-        }                                                                           \
-    } while (0)
-
-/* One response: status, Retry-After (-1 when absent), body and the wanted header
- * (empty when absent). */
-struct response {
-    long status;
-    long retry_after_s;
-    struct ward_buf body;
-    struct ward_buf header;
-};
-
-static void response_cleanupp(struct response *r)
-{
-    ward_buf_cleanup(&r->body);
-    ward_buf_cleanup(&r->header);
-}
-
-/* get_header copies the first of |names| the final response carries. */
-static int get_header(CURL *h, const char *const *names, struct ward_buf *out)
-{
-    for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
-        struct curl_header *hdr = NULL;
-        if (curl_easy_header(h, names[i], 0, CURLH_HEADER, -1, &hdr) != CURLHE_OK) {
-            continue;
-        }
-        size_t n = strlen(hdr->value);
-        ENSURE_MSG(n <= WARD_PCS_HEADER_MAX, WARD_ERR_NOMEM, "header %s is larger than %u bytes",
-                   names[i], WARD_PCS_HEADER_MAX);
-        return ward_buf_set(out, (const uint8_t *)hdr->value, n);
-    }
-    return WARD_OK;
-}
-
-/* http_get_once makes one GET request. Transport failures are errors; any HTTP
- * status is a success recorded in |out|. */
-static int http_get_once(const struct pcs_cfg *cfg, const char *url, const char *const *headers,
-                         struct response *out)
-{
-    pthread_once(&curl_once, curl_init);
-    ENSURE_MSG(curl_init_rc == CURLE_OK, WARD_ERR_NET, "libcurl initialisation failed: %s",
-               curl_easy_strerror(curl_init_rc));
-    DEFER(curl_freep) CURL *h = curl_easy_init();
-    GUARD_PTR(h);
-    DEFER(body_sink_cleanupp) struct body_sink sink = {.over = false};
-    ward_wr_init(&sink.w, WARD_COLLATERAL_MAX_LEN);
-    char errbuf[CURL_ERROR_SIZE] = "";
-
-    SETOPT(h, CURLOPT_URL, url);
-    SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    SETOPT(h, CURLOPT_FOLLOWLOCATION, 1L);
-    SETOPT(h, CURLOPT_MAXREDIRS, PCS_MAX_REDIRS);
-    SETOPT(h, CURLOPT_CONNECTTIMEOUT,
-           cfg->timeout_s < PCS_CONNECT_TIMEOUT_S ? cfg->timeout_s : PCS_CONNECT_TIMEOUT_S);
-    SETOPT(h, CURLOPT_TIMEOUT, cfg->timeout_s);
-    SETOPT(h, CURLOPT_NOSIGNAL, 1L);
-    SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)WARD_COLLATERAL_MAX_LEN);
-    SETOPT(h, CURLOPT_USERAGENT, "ward");
-    SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
-    SETOPT(h, CURLOPT_WRITEDATA, &sink);
-    SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
-
-    ward_log(WARD_LOG_DEBUG, "pcs: GET %s", url);
-    CURLcode rc = curl_easy_perform(h);
-    ENSURE_MSG(!sink.over && rc != CURLE_FILESIZE_EXCEEDED, WARD_ERR_NOMEM,
-               "%s: response is larger than %u bytes", url, WARD_COLLATERAL_MAX_LEN);
-    ENSURE_MSG(rc == CURLE_OK, WARD_ERR_NET, "%s: %s", url,
-               errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
-
-    long status = 0;
-    curl_off_t retry_after = 0;
-    ENSURE_MSG(curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK, WARD_ERR_NET,
-               "%s: no HTTP status", url);
-    if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK) {
-        retry_after = 0;
-    }
-    ward_log(WARD_LOG_DEBUG, "pcs: HTTP %ld, %zu bytes", status, sink.w.len);
-    DEFER(ward_buf_cleanupp) struct ward_buf header = {0};
-    if (status == 200) {
-        if (get_header(h, headers, &header) != WARD_OK) {
-            return ward_err_prefix("%s", url);
-        }
-    }
-    out->status = status;
-    out->retry_after_s = retry_after > 0 ? (retry_after > 3600 ? 3600L : (long)retry_after) : -1;
-    ward_wr_finish(&sink.w, &out->body);
-    out->header = header;
-    header = (struct ward_buf){0};
-    return WARD_OK;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-/* pcs_get fetches |url|, retrying HTTP 429 and 503 (rate limiting). On success
- * |out_body| gets the body and |out_header| (if non-NULL) the first of |headers|. */
+/* pcs_get fetches |url| (see ward_http_get for retries and errors). On success
+ * |out_body| gets the body and |out_header| (if non-NULL) the first of the
+ * |num_headers| |headers| the response carries (empty when none). */
 static int pcs_get(const struct pcs_cfg *cfg, const char *url, const char *const *headers,
-                   struct ward_buf *out_body, struct ward_buf *out_header)
+                   size_t num_headers, struct ward_buf *out_body, struct ward_buf *out_header)
 {
-    unsigned backoff = cfg->backoff_ms;
-    for (unsigned attempt = 0;; attempt++) {
-        DEFER(response_cleanupp) struct response r = {.status = 0, .retry_after_s = -1};
-        GUARD(http_get_once(cfg, url, headers, &r));
-        if (r.status == 200) {
-            *out_body = r.body;
-            r.body = (struct ward_buf){0};
-            if (out_header != NULL) {
-                *out_header = r.header;
-                r.header = (struct ward_buf){0};
-            }
-            return WARD_OK;
-        }
-        if (r.status == 429 || r.status == 503) {
-            ENSURE_MSG(attempt < cfg->max_retries, WARD_ERR_RATE_LIMIT,
-                       "%s: rate limited (HTTP %ld); gave up after %u retries", url, r.status,
-                       attempt);
-            unsigned wait_ms = r.retry_after_s > 0 ? (unsigned)r.retry_after_s * 1000u : backoff;
-            if (wait_ms > PCS_MAX_WAIT_MS) {
-                wait_ms = PCS_MAX_WAIT_MS;
-            }
-            ward_log(WARD_LOG_DEBUG, "pcs: HTTP %ld, retry %u of %u in %u ms", r.status,
-                     attempt + 1, cfg->max_retries, wait_ms);
-            sleep_ms(wait_ms);
-            backoff = backoff > PCS_MAX_WAIT_MS / 2 ? PCS_MAX_WAIT_MS : backoff * 2;
-            continue;
-        }
-        ENSURE_MSG(r.status != 404 && r.status != 410, WARD_ERR_NOT_FOUND,
-                   "%s: HTTP %ld (the service has no such object)", url, r.status);
-        return ward_err_set(WARD_ERR_NET, "%s: HTTP %ld", url, r.status);
+    struct ward_http_opts opts = cfg->http;
+    opts.capture_headers = headers;
+    opts.num_capture_headers = num_headers;
+    struct ward_http_response r = {{0}};
+    GUARD(ward_http_get(url, &opts, &r));
+    *out_body = r.body;
+    if (out_header != NULL) {
+        *out_header = r.header;
+    } else {
+        ward_buf_cleanup(&r.header);
     }
+    return WARD_OK;
 }
 
 static int hex_digit(uint8_t c)
@@ -578,21 +413,14 @@ static int url_decode_chain(const struct ward_buf *in, struct ward_buf *out, con
     return WARD_OK;
 }
 
-static int url_ok(const char *url, const char *what)
-{
-    ENSURE_MSG(strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0,
-               WARD_ERR_USAGE, "%s must start with http:// or https://", what);
-    return WARD_OK;
-}
-
 static int cfg_init(const struct ward_pcs_opts *opts, struct pcs_cfg *out)
 {
     const char *base =
         opts != NULL && opts->base_url != NULL ? opts->base_url : WARD_PCS_DEFAULT_URL;
     const char *root =
         opts != NULL && opts->root_crl_url != NULL ? opts->root_crl_url : WARD_PCS_ROOT_CRL_URL;
-    GUARD(url_ok(base, "PCS URL"));
-    GUARD(url_ok(root, "root CA CRL URL"));
+    GUARD(ward_http_url_check(base, "PCS URL"));
+    GUARD(ward_http_url_check(root, "root CA CRL URL"));
     size_t len = strlen(base);
     while (len > 0 && base[len - 1] == '/') {
         len--;
@@ -603,21 +431,13 @@ static int cfg_init(const struct ward_pcs_opts *opts, struct pcs_cfg *out)
     out->base[len] = '\0';
     ENSURE_MSG(strlen(root) < sizeof(out->root_crl), WARD_ERR_USAGE, "root CA CRL URL is too long");
     strcpy(out->root_crl, root);
-    out->max_retries = PCS_DEFAULT_RETRIES;
-    out->backoff_ms = PCS_DEFAULT_BACKOFF_MS;
-    out->timeout_s = PCS_DEFAULT_TIMEOUT_S;
+    /* ward_pcs_opts' zeros mean the same defaults as ward_http_opts' (5, 1000 ms, 30 s). */
+    out->http = (struct ward_http_opts){
+        .max_body = WARD_COLLATERAL_MAX_LEN, .max_header = WARD_PCS_HEADER_MAX, .log_name = "pcs"};
     if (opts != NULL) {
-        if (opts->max_retries == WARD_PCS_NO_RETRIES) {
-            out->max_retries = 0;
-        } else if (opts->max_retries != 0) {
-            out->max_retries = opts->max_retries;
-        }
-        if (opts->backoff_ms != 0) {
-            out->backoff_ms = opts->backoff_ms;
-        }
-        if (opts->timeout_s > 0) {
-            out->timeout_s = opts->timeout_s;
-        }
+        out->http.max_retries = opts->max_retries;
+        out->http.backoff_ms = opts->backoff_ms;
+        out->http.timeout_s = opts->timeout_s;
     }
     return WARD_OK;
 }
@@ -626,12 +446,12 @@ static int cfg_init(const struct ward_pcs_opts *opts, struct pcs_cfg *out)
 
 /* fetch_signed fetches a signed document and its issuer chain. */
 static int fetch_signed(const struct pcs_cfg *cfg, const char *url, const char *const *headers,
-                        const char *member, const char *what, struct ward_buf *out_text,
-                        uint8_t out_sig[64], struct ward_buf *out_chain)
+                        size_t num_headers, const char *member, const char *what,
+                        struct ward_buf *out_text, uint8_t out_sig[64], struct ward_buf *out_chain)
 {
     DEFER(ward_buf_cleanupp) struct ward_buf body = {0};
     DEFER(ward_buf_cleanupp) struct ward_buf header = {0};
-    GUARD(pcs_get(cfg, url, headers, &body, &header));
+    GUARD(pcs_get(cfg, url, headers, num_headers, &body, &header));
     const uint8_t *raw = NULL;
     size_t raw_len = 0;
     if (ward_pcs_signed_member(body.data, body.len, member, &raw, &raw_len, out_sig) != WARD_OK) {
@@ -646,8 +466,7 @@ static int fetch_signed(const struct pcs_cfg *cfg, const char *url, const char *
 static int fetch_tcb_info(const struct pcs_cfg *cfg, const uint8_t fmspc[6],
                           struct ward_dcap_collateral *c)
 {
-    static const char *const headers[] = {"TCB-Info-Issuer-Chain", "SGX-TCB-Info-Issuer-Chain",
-                                          NULL};
+    static const char *const headers[] = {"TCB-Info-Issuer-Chain", "SGX-TCB-Info-Issuer-Chain"};
     char hex[13];
     ward_hex_encode(fmspc, 6, hex);
     for (char *p = hex; *p != '\0'; p++) {
@@ -658,8 +477,8 @@ static int fetch_tcb_info(const struct pcs_cfg *cfg, const uint8_t fmspc[6],
     ENSURE_MSG(n > 0 && (size_t)n < sizeof(url), WARD_ERR_USAGE, "PCS URL is too long");
     char what[64];
     snprintf(what, sizeof(what), "PCS TCB info for FMSPC %s", hex);
-    GUARD(fetch_signed(cfg, url, headers, "tcbInfo", what, &c->tcb_info, c->tcb_info_signature,
-                       &c->tcb_info_issuer_chain));
+    GUARD(fetch_signed(cfg, url, headers, WARD_ARRAY_LEN(headers), "tcbInfo", what, &c->tcb_info,
+                       c->tcb_info_signature, &c->tcb_info_issuer_chain));
     DEFER(tcb_info_cleanupp) struct ward_dcap_tcb_info t;
     memset(&t, 0, sizeof(t));
     if (ward_dcap_tcb_info_parse(c->tcb_info.data, c->tcb_info.len, &t) != WARD_OK) {
@@ -672,13 +491,13 @@ static int fetch_tcb_info(const struct pcs_cfg *cfg, const uint8_t fmspc[6],
 
 static int fetch_qe_identity(const struct pcs_cfg *cfg, struct ward_dcap_collateral *c)
 {
-    static const char *const headers[] = {"SGX-Enclave-Identity-Issuer-Chain", NULL};
+    static const char *const headers[] = {"SGX-Enclave-Identity-Issuer-Chain"};
     char url[PCS_URL_MAX];
     int n = snprintf(url, sizeof(url), "%s/tdx/certification/v4/qe/identity", cfg->base);
     ENSURE_MSG(n > 0 && (size_t)n < sizeof(url), WARD_ERR_USAGE, "PCS URL is too long");
     const char *what = "PCS TD_QE identity";
-    GUARD(fetch_signed(cfg, url, headers, "enclaveIdentity", what, &c->qe_identity,
-                       c->qe_identity_signature, &c->qe_identity_issuer_chain));
+    GUARD(fetch_signed(cfg, url, headers, WARD_ARRAY_LEN(headers), "enclaveIdentity", what,
+                       &c->qe_identity, c->qe_identity_signature, &c->qe_identity_issuer_chain));
     DEFER(qe_identity_cleanupp) struct ward_dcap_qe_identity q;
     memset(&q, 0, sizeof(q));
     if (ward_dcap_qe_identity_parse(c->qe_identity.data, c->qe_identity.len, &q) != WARD_OK) {
@@ -691,7 +510,7 @@ static int fetch_qe_identity(const struct pcs_cfg *cfg, struct ward_dcap_collate
 
 static int fetch_pck_crl(const struct pcs_cfg *cfg, const char *ca, struct ward_dcap_collateral *c)
 {
-    static const char *const headers[] = {"SGX-PCK-CRL-Issuer-Chain", NULL};
+    static const char *const headers[] = {"SGX-PCK-CRL-Issuer-Chain"};
     char url[PCS_URL_MAX];
     int n = snprintf(url, sizeof(url), "%s/sgx/certification/v4/pckcrl?ca=%s&encoding=der",
                      cfg->base, ca);
@@ -699,7 +518,7 @@ static int fetch_pck_crl(const struct pcs_cfg *cfg, const char *ca, struct ward_
     char what[64];
     snprintf(what, sizeof(what), "PCS PCK CRL (%s CA)", ca);
     DEFER(ward_buf_cleanupp) struct ward_buf header = {0};
-    GUARD(pcs_get(cfg, url, headers, &c->pck_crl, &header));
+    GUARD(pcs_get(cfg, url, headers, WARD_ARRAY_LEN(headers), &c->pck_crl, &header));
     GUARD(to_der_crl(&c->pck_crl, ca_cn(ca), what));
     GUARD(url_decode_chain(&header, &c->pck_crl_issuer_chain, what));
     return check_chain(&c->pck_crl_issuer_chain, ca_cn(ca), what);
@@ -707,7 +526,7 @@ static int fetch_pck_crl(const struct pcs_cfg *cfg, const char *ca, struct ward_
 
 static int fetch_root_crl(const struct pcs_cfg *cfg, struct ward_dcap_collateral *c)
 {
-    GUARD(pcs_get(cfg, cfg->root_crl, NULL, &c->root_ca_crl, NULL));
+    GUARD(pcs_get(cfg, cfg->root_crl, NULL, 0, &c->root_ca_crl, NULL));
     return to_der_crl(&c->root_ca_crl, CN_ROOT, "root CA CRL");
 }
 
