@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "base/internal.h"
-#include "evidence/tdx/der.h"
+#include "base/der.h"
 #include "ward/crypto.h"
 #include "ward/tdx.h"
 

@@ -1,10 +1,10 @@
 /*
- * lib/evidence/tdx/der.c: the DER TLV reader of der.h (ITU-T X.690, clauses 8.1
+ * lib/base/der.c: the DER TLV reader of der.h (ITU-T X.690, clauses 8.1
  * and 10: definite lengths in the fewest bytes). Every byte is read through
  * struct ward_rd.
  */
 #include "base/internal.h"
-#include "evidence/tdx/der.h"
+#include "base/der.h"
 
 #define HIGH_TAG_MASK 0x1Fu /* low five bits all set: a multi-byte tag number */
 #define MAX_LEN_BYTES 4u    /* lengths up to 4 GiB; inputs are far smaller */

@@ -1,13 +1,13 @@
 /*
- * lib/evidence/tdx/der.h: a small DER reader over struct ward_rd, for the
+ * lib/base/der.h: a small DER reader over struct ward_rd, for the
  * vendor extensions that OpenSSL has no template for (the SGX extension of
  * Intel PCK certificates). It reads one TLV at a time: a low-tag-number tag, a
  * definite length in its minimal encoding that must fit in what is left, and
  * the contents as a child reader. Primitive values are then decoded from the
  * contents, and each caller checks that nothing is left over.
  */
-#ifndef WARD_TDX_DER_H
-#define WARD_TDX_DER_H
+#ifndef WARD_BASE_DER_H
+#define WARD_BASE_DER_H
 
 #include "ward/base.h"
 
