@@ -3,7 +3,6 @@
  * to the fields asked for, verify with the leaf's key, and chain leaf -> ASK/ASVK
  * -> ARK to the simulator roots; the roots say "NOT AMD" and are reused.
  */
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +21,8 @@
 #include "ward/crypto.h"
 #include "ward/sim.h"
 #include "ward/snp.h"
+
+#include "sim_test_util.h"
 
 /* One simulator run's output, parsed. */
 struct sim_out {
@@ -42,31 +43,9 @@ static void sim_out_cleanup(struct sim_out *o)
     memset(o, 0, sizeof(*o));
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
-    char *dir = strdup("/tmp/ward-test-sim-XXXXXX");
-    if (dir == NULL || mkdtemp(dir) == NULL) {
-        free(dir);
-        return -1;
-    }
-    *state = dir;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    char *dir = *state;
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-    return 0;
+    return sim_test_dir_new("/tmp/ward-test-sim-XXXXXX", state);
 }
 
 static void sim_run(const struct ward_snp_sim_opts *opts, struct sim_out *o)
@@ -146,14 +125,7 @@ static void check_chain(const char *dir, const struct sim_out *o, size_t num_roo
 /* check_ca: the CA's subject is the simulator's, PSS-signed, a critical CA. */
 static void check_ca(X509 *cert, const char *cn, const char *issuer_cn)
 {
-    char buf[256];
-    assert_int_equal(ward_x509_subject_cn(cert, buf, sizeof(buf)), WARD_OK);
-    assert_string_equal(buf, cn);
-    assert_int_equal(ward_x509_issuer_cn(cert, buf, sizeof(buf)), WARD_OK);
-    assert_string_equal(buf, issuer_cn);
-    X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof(buf));
-    assert_non_null(strstr(buf, "NOT AMD"));
-    assert_non_null(strstr(buf, WARD_SIM_ORG));
+    sim_test_assert_names(cert, cn, issuer_cn, WARD_SIM_ORG, "NOT AMD");
     assert_int_equal(X509_get_signature_nid(cert), NID_rsassaPss);
     assert_int_equal(X509_check_ca(cert), 1);
     assert_true((X509_get_key_usage(cert) & (KU_KEY_CERT_SIGN | KU_CRL_SIGN)) ==
@@ -172,15 +144,6 @@ static void read_chip_id(const char *dir, const char *product, uint8_t out[64])
     assert_int_equal(b.len, 64);
     memcpy(out, b.data, 64);
     ward_buf_cleanup(&b);
-}
-
-static void assert_mode(const char *dir, const char *rel, unsigned mode)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, rel);
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_mode & 0777, mode);
 }
 
 static void test_milan_v5(void **state)
@@ -269,11 +232,11 @@ static void test_milan_v5(void **state)
     check_chain(dir, &o, 1);
 
     /* Keys are private, the directory too. */
-    assert_mode(dir, "snp/Milan/ark.key", 0600);
-    assert_mode(dir, "snp/Milan/ask.key", 0600);
-    assert_mode(dir, "snp/Milan/vcek.key", 0600);
-    assert_mode(dir, "snp", 0700);
-    assert_mode(dir, "snp/Milan", 0700);
+    sim_test_assert_mode(dir, "snp/Milan/ark.key", 0600);
+    sim_test_assert_mode(dir, "snp/Milan/ask.key", 0600);
+    sim_test_assert_mode(dir, "snp/Milan/vcek.key", 0600);
+    sim_test_assert_mode(dir, "snp", 0700);
+    sim_test_assert_mode(dir, "snp/Milan", 0700);
 
     /* A second run reuses the ARK, ASK and chip; the VCEK key is the same. */
     struct sim_out o2;
@@ -507,11 +470,11 @@ static void test_rejects(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_milan_v5, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_milan_v3_defaults, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_genoa_vlek, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_turin, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_milan_v5, setup, sim_test_dir_remove),
+        cmocka_unit_test_setup_teardown(test_milan_v3_defaults, setup, sim_test_dir_remove),
+        cmocka_unit_test_setup_teardown(test_genoa_vlek, setup, sim_test_dir_remove),
+        cmocka_unit_test_setup_teardown(test_turin, setup, sim_test_dir_remove),
+        cmocka_unit_test_setup_teardown(test_rejects, setup, sim_test_dir_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

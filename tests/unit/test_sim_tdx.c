@@ -6,7 +6,6 @@
  * describe the same platform (FMSPC, QE identity, TCB levels). The roots say
  * "NOT INTEL" and are reused.
  */
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +28,8 @@
 #include "ward/sim.h"
 #include "ward/tdx.h"
 
+#include "sim_test_util.h"
+
 /* One simulator run's output, parsed. */
 struct tdx_out {
     struct ward_buf quote;
@@ -46,31 +47,9 @@ static void tdx_out_cleanup(struct tdx_out *o)
     memset(o, 0, sizeof(*o));
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
-    char *dir = strdup("/tmp/ward-test-sim-tdx-XXXXXX");
-    if (dir == NULL || mkdtemp(dir) == NULL) {
-        free(dir);
-        return -1;
-    }
-    *state = dir;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    char *dir = *state;
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-    return 0;
+    return sim_test_dir_new("/tmp/ward-test-sim-tdx-XXXXXX", state);
 }
 
 static void sim_run(const struct ward_tdx_sim_opts *opts, struct tdx_out *o)
@@ -208,14 +187,7 @@ static void check_qe_report(const struct tdx_out *o)
 /* check_name: CN and O=WARD_SIM_ORG_INTEL ("NOT INTEL"). */
 static void check_name(X509 *cert, const char *cn, const char *issuer_cn)
 {
-    char buf[256];
-    assert_int_equal(ward_x509_subject_cn(cert, buf, sizeof(buf)), WARD_OK);
-    assert_string_equal(buf, cn);
-    assert_int_equal(ward_x509_issuer_cn(cert, buf, sizeof(buf)), WARD_OK);
-    assert_string_equal(buf, issuer_cn);
-    X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof(buf));
-    assert_non_null(strstr(buf, "NOT INTEL"));
-    assert_non_null(strstr(buf, WARD_SIM_ORG_INTEL));
+    sim_test_assert_names(cert, cn, issuer_cn, WARD_SIM_ORG_INTEL, "NOT INTEL");
     assert_int_equal(X509_get_signature_nid(cert), NID_ecdsa_with_SHA256);
 }
 
@@ -439,15 +411,6 @@ static void check_collateral(const char *dir, const struct tdx_out *o, const uin
     ward_buf_cleanup(&json);
 }
 
-static void assert_mode(const char *dir, const char *rel, unsigned mode)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, rel);
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_mode & 0777, mode);
-}
-
 static const uint8_t default_fmspc[6] = WARD_TDX_SIM_FMSPC;
 
 static void test_v4(void **state)
@@ -501,12 +464,12 @@ static void test_v4(void **state)
     assert_memory_equal(pck.comp_svn, comps, 16);
 
     /* Keys are private, the directory too. */
-    assert_mode(dir, "tdx", 0700);
-    assert_mode(dir, "tdx/root.key", 0600);
-    assert_mode(dir, "tdx/pck_ca.key", 0600);
-    assert_mode(dir, "tdx/tcb_signing.key", 0600);
-    assert_mode(dir, "tdx/pck.key", 0600);
-    assert_mode(dir, "tdx/attestation.key", 0600);
+    sim_test_assert_mode(dir, "tdx", 0700);
+    sim_test_assert_mode(dir, "tdx/root.key", 0600);
+    sim_test_assert_mode(dir, "tdx/pck_ca.key", 0600);
+    sim_test_assert_mode(dir, "tdx/tcb_signing.key", 0600);
+    sim_test_assert_mode(dir, "tdx/pck.key", 0600);
+    sim_test_assert_mode(dir, "tdx/attestation.key", 0600);
 
     /* A second run reuses the root, PCK CA, PCK key, attestation key and PPID;
      * MRTD is random when not given. */
@@ -653,10 +616,10 @@ static void test_reject_usage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_v4, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_v5, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_out_of_date, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reject_usage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v4, setup, sim_test_dir_remove),
+        cmocka_unit_test_setup_teardown(test_v5, setup, sim_test_dir_remove),
+        cmocka_unit_test_setup_teardown(test_out_of_date, setup, sim_test_dir_remove),
+        cmocka_unit_test_setup_teardown(test_reject_usage, setup, sim_test_dir_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

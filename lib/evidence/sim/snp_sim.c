@@ -7,34 +7,23 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/asn1.h>
-#include <openssl/bn.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
-#include "base/internal.h"
+#include "evidence/sim/internal.h"
 #include "ward/crypto.h"
 #include "ward/sim.h"
 #include "ward/snp.h"
 
-#define SIM_PATH_MAX 4096
-#define SIM_RSA_BITS 3072          /* AMD uses 4096; 3072 keeps first use fast */
-#define SIM_PSS_SALT_LEN 48        /* = SHA-384 length, as AMD signs */
-#define SIM_FILE_MAX (64u * 1024u) /* named maximum for a key or certificate file */
-#define SIM_ROOTS_MAX 16           /* named maximum of product directories scanned */
-#define SIM_NOT_BEFORE "20200101000000Z"
-#define SIM_NOT_AFTER "20491231235959Z"
+#define SIM_RSA_BITS 3072   /* AMD uses 4096; 3072 keeps first use fast */
+#define SIM_PSS_SALT_LEN 48 /* = SHA-384 length, as AMD signs */
+#define SIM_ROOTS_MAX 16    /* named maximum of product directories scanned */
 #define SIM_AMD_OID "1.3.6.1.4.1.3704.1"
+#define SIM_SNP "snp" /* the state directory is |dir|/snp/<Product> */
 
 /* What differs between the simulated EPYC generations. */
 struct sim_product {
@@ -67,43 +56,9 @@ static const struct sim_ca sim_ask = {"ask.key", "ask.der", "SIM-SEV-",
 static const struct sim_ca sim_asvk = {"asvk.key", "asvk.der", "SIM-SEV-VLEK-",
                                        "critical,CA:TRUE,pathlen:0"};
 
-static inline void sim_closep(int *fd)
-{
-    if (*fd >= 0) {
-        close(*fd);
-    }
-}
-static inline void sim_bn_freep(BIGNUM **p)
-{
-    BN_free(*p);
-}
-static inline void sim_obj_freep(ASN1_OBJECT **p)
-{
-    ASN1_OBJECT_free(*p);
-}
-static inline void sim_octet_freep(ASN1_OCTET_STRING **p)
-{
-    ASN1_OCTET_STRING_free(*p);
-}
-static inline void sim_int_freep(ASN1_INTEGER **p)
-{
-    ASN1_INTEGER_free(*p);
-}
 static inline void sim_ia5_freep(ASN1_IA5STRING **p)
 {
     ASN1_IA5STRING_free(*p);
-}
-static inline void sim_ext_freep(X509_EXTENSION **p)
-{
-    X509_EXTENSION_free(*p);
-}
-static inline void sim_ossl_freep(unsigned char **p)
-{
-    OPENSSL_free(*p);
-}
-static inline void sim_buf_wipep(struct ward_buf *b)
-{
-    ward_buf_wipe_cleanup(b);
 }
 static inline void sim_stack_freep(STACK_OF(X509) **p)
 {
@@ -127,145 +82,7 @@ static const struct sim_product *sim_product_find(enum ward_snp_product product)
     return NULL;
 }
 
-/* sim_path formats |dir|/snp/|sub|/|file| (|file| may be NULL) into |out|. */
-static WARD_MUST_CHECK int sim_path(char out[SIM_PATH_MAX], const char *dir, const char *sub,
-                                    const char *file)
-{
-    int n = file != NULL ? snprintf(out, SIM_PATH_MAX, "%s/snp/%s/%s", dir, sub, file)
-                         : snprintf(out, SIM_PATH_MAX, "%s/snp/%s", dir, sub);
-    ENSURE_MSG(n > 0 && n < SIM_PATH_MAX, WARD_ERR_USAGE, "sim: path too long under %s", dir);
-    return WARD_OK;
-}
-
-static bool sim_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-static WARD_MUST_CHECK int sim_random(uint8_t *out, size_t len)
-{
-    GUARD_OSSL(RAND_bytes(out, (int)len), WARD_ERR_CRYPTO);
-    return WARD_OK;
-}
-
-/* ---- files ---- */
-
-static WARD_MUST_CHECK int sim_key_load(const char *path, EVP_PKEY **out)
-{
-    struct stat st;
-    ENSURE_MSG(stat(path, &st) == 0, WARD_ERR_IO, "sim: cannot stat %s: %s", path, strerror(errno));
-    ENSURE_MSG((st.st_mode & 077) == 0, WARD_ERR_USAGE,
-               "sim: key %s may be read by others (mode %03o); chmod 600 it", path,
-               (unsigned)(st.st_mode & 0777));
-    DEFER(sim_buf_wipep) struct ward_buf pem = {0};
-    GUARD(ward_read_file(path, SIM_FILE_MAX, &pem));
-    ENSURE_MSG(pem.len <= INT32_MAX, WARD_ERR_FORMAT, "sim: %s is too large", path);
-    DEFER(ward_bio_freep) BIO *bio = BIO_new_mem_buf(pem.data, (int)pem.len);
-    GUARD_PTR(bio);
-    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-    if (key == NULL) {
-        ward_ossl_fail(WARD_ERR_FORMAT, "PEM_read_bio_PrivateKey");
-        return ward_err_set(WARD_ERR_FORMAT, "sim: %s is not a PEM private key", path);
-    }
-    *out = key;
-    return WARD_OK;
-}
-
-static WARD_MUST_CHECK int sim_key_store(const char *path, EVP_PKEY *key)
-{
-    /* A secure-memory BIO wipes the PEM text when freed. */
-    DEFER(ward_bio_freep) BIO *bio = BIO_new(BIO_s_secmem());
-    GUARD_PTR(bio);
-    GUARD_OSSL(PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL), WARD_ERR_CRYPTO);
-    char *pem = NULL;
-    long pem_len = BIO_get_mem_data(bio, &pem);
-    ENSURE_MSG(pem_len > 0 && pem != NULL, WARD_ERR_CRYPTO, "sim: cannot encode key for %s", path);
-    GUARD(ward_write_file_atomic(path, (const uint8_t *)pem, (size_t)pem_len, 0600));
-    return WARD_OK;
-}
-
-static WARD_MUST_CHECK int sim_cert_load(const char *path, X509 **out)
-{
-    DEFER(ward_buf_cleanupp) struct ward_buf der = {0};
-    GUARD(ward_read_file(path, SIM_FILE_MAX, &der));
-    if (ward_x509_parse(der.data, der.len, out) != WARD_OK) {
-        return ward_err_prefix("sim: %s", path);
-    }
-    return WARD_OK;
-}
-
-/* sim_cert_der encodes |cert| into |out| (initialised, empty). */
-static WARD_MUST_CHECK int sim_cert_der(X509 *cert, struct ward_buf *out)
-{
-    DEFER(sim_ossl_freep) unsigned char *der = NULL;
-    int der_len = i2d_X509(cert, &der);
-    GUARD_OSSL(der_len, WARD_ERR_CRYPTO);
-    GUARD(ward_buf_set(out, der, (size_t)der_len));
-    return WARD_OK;
-}
-
-static WARD_MUST_CHECK int sim_cert_store(const char *path, X509 *cert)
-{
-    DEFER(ward_buf_cleanupp) struct ward_buf der = {0};
-    GUARD(sim_cert_der(cert, &der));
-    GUARD(ward_write_file_atomic(path, der.data, der.len, 0644));
-    return WARD_OK;
-}
-
 /* ---- certificates ---- */
-
-static WARD_MUST_CHECK int sim_name(X509_NAME *name, const char *cn)
-{
-    GUARD_OSSL(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                                          (const unsigned char *)WARD_SIM_ORG, -1, -1, 0),
-               WARD_ERR_CRYPTO);
-    GUARD_OSSL(
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0),
-        WARD_ERR_CRYPTO);
-    return WARD_OK;
-}
-
-/* sim_cert_new starts a v3 certificate for |key| named |cn| with a random serial
- * and the simulator's validity window. |issuer| NULL: self-issued. */
-static WARD_MUST_CHECK int sim_cert_new(const char *cn, EVP_PKEY *key, X509 *issuer, X509 **out)
-{
-    DEFER(ward_x509_freep) X509 *cert = X509_new();
-    GUARD_PTR(cert);
-    GUARD_OSSL(X509_set_version(cert, X509_VERSION_3), WARD_ERR_CRYPTO);
-
-    DEFER(sim_bn_freep) BIGNUM *serial = BN_new();
-    GUARD_PTR(serial);
-    GUARD_OSSL(BN_rand(serial, 127, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY), WARD_ERR_CRYPTO);
-    if (BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(cert)) == NULL) {
-        return ward_ossl_fail(WARD_ERR_CRYPTO, "BN_to_ASN1_INTEGER");
-    }
-
-    GUARD_OSSL(ASN1_TIME_set_string_X509(X509_getm_notBefore(cert), SIM_NOT_BEFORE),
-               WARD_ERR_CRYPTO);
-    GUARD_OSSL(ASN1_TIME_set_string_X509(X509_getm_notAfter(cert), SIM_NOT_AFTER), WARD_ERR_CRYPTO);
-    GUARD(sim_name(X509_get_subject_name(cert), cn));
-    X509_NAME *issuer_name =
-        issuer != NULL ? X509_get_subject_name(issuer) : X509_get_subject_name(cert);
-    GUARD_OSSL(X509_set_issuer_name(cert, issuer_name), WARD_ERR_CRYPTO);
-    GUARD_OSSL(X509_set_pubkey(cert, key), WARD_ERR_CRYPTO);
-    *out = cert;
-    cert = NULL;
-    return WARD_OK;
-}
-
-/* sim_ext_conf adds a standard extension given in openssl.cnf syntax. */
-static WARD_MUST_CHECK int sim_ext_conf(X509 *cert, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
-    DEFER(sim_ext_freep) X509_EXTENSION *ext = X509V3_EXT_nconf_nid(NULL, &ctx, nid, value);
-    if (ext == NULL) {
-        return ward_ossl_fail(WARD_ERR_CRYPTO, "X509V3_EXT_nconf_nid");
-    }
-    GUARD_OSSL(X509_add_ext(cert, ext, -1), WARD_ERR_CRYPTO);
-    return WARD_OK;
-}
 
 /* sim_sign_pss signs |cert| with RSASSA-PSS, SHA-384, MGF1-SHA-384, salt 48. */
 static WARD_MUST_CHECK int sim_sign_pss(X509 *cert, EVP_PKEY *key)
@@ -286,7 +103,7 @@ static WARD_MUST_CHECK int sim_ca_make(const struct sim_ca *ca, const char *cn, 
                                        X509 *issuer, EVP_PKEY *issuer_key, X509 **out)
 {
     DEFER(ward_x509_freep) X509 *cert = NULL;
-    GUARD(sim_cert_new(cn, key, issuer, &cert));
+    GUARD(sim_cert_new(cn, WARD_SIM_ORG, SIM_NAME_O_CN, key, issuer, &cert));
     GUARD(sim_ext_conf(cert, cert, NID_basic_constraints, ca->basic));
     GUARD(sim_ext_conf(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign"));
     GUARD(sim_ext_conf(cert, cert, NID_subject_key_identifier, "hash"));
@@ -307,43 +124,27 @@ static WARD_MUST_CHECK int sim_ca_ensure(const char *dir, const struct sim_produ
                                          EVP_PKEY *issuer_key, EVP_PKEY **out_key, X509 **out_cert)
 {
     char key_path[SIM_PATH_MAX], cert_path[SIM_PATH_MAX], cn[64];
-    GUARD(sim_path(key_path, dir, sp->name, ca->key_file));
-    GUARD(sim_path(cert_path, dir, sp->name, ca->cert_file));
+    GUARD(sim_path(key_path, dir, SIM_SNP, sp->name, ca->key_file));
+    GUARD(sim_path(cert_path, dir, SIM_SNP, sp->name, ca->cert_file));
     int n = snprintf(cn, sizeof(cn), "%s%s", ca->cn_prefix, sp->name);
     WARD_ASSERT(n > 0 && (size_t)n < sizeof(cn));
 
     DEFER(ward_pkey_freep) EVP_PKEY *key = NULL;
     DEFER(ward_x509_freep) X509 *cert = NULL;
-    bool have_key = sim_exists(key_path);
-    if (have_key) {
+    if (sim_exists(key_path)) {
         GUARD(sim_key_load(key_path, &key));
-    }
-    if (have_key && sim_exists(cert_path)) {
-        GUARD(sim_cert_load(cert_path, &cert));
-        ENSURE_MSG(X509_check_private_key(cert, key) == 1, WARD_ERR_FORMAT,
-                   "sim: %s does not belong to %s; remove both to start over", cert_path, key_path);
-        EVP_PKEY *signer = issuer_key != NULL ? issuer_key : key;
-        if (X509_verify(cert, signer) == 1) {
-            *out_key = key;
-            *out_cert = cert;
-            key = NULL;
-            cert = NULL;
-            return WARD_OK;
-        }
-        ward_log(WARD_LOG_DEBUG, "sim: %s is not signed by its issuer; reissuing", cert_path);
-        X509_free(cert);
-        cert = NULL;
-        ERR_clear_error();
-    }
-    if (key == NULL) {
+        GUARD(sim_ca_reuse(key_path, cert_path, key, issuer_key, &cert));
+    } else {
         key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)SIM_RSA_BITS);
         if (key == NULL) {
             return ward_ossl_fail(WARD_ERR_CRYPTO, "EVP_PKEY_Q_keygen(RSA)");
         }
-        GUARD(sim_key_store(key_path, key));
+        GUARD(sim_key_save(key_path, key));
     }
-    GUARD(sim_ca_make(ca, cn, key, issuer, issuer_key, &cert));
-    GUARD(sim_cert_store(cert_path, cert));
+    if (cert == NULL) {
+        GUARD(sim_ca_make(ca, cn, key, issuer, issuer_key, &cert));
+        GUARD(sim_cert_save(cert_path, cert));
+    }
     *out_key = key;
     *out_cert = cert;
     key = NULL;
@@ -356,22 +157,8 @@ static WARD_MUST_CHECK int sim_chip_key_ensure(const char *dir, const struct sim
                                                bool vlek, EVP_PKEY **out)
 {
     char path[SIM_PATH_MAX];
-    GUARD(sim_path(path, dir, sp->name, vlek ? "vlek.key" : "vcek.key"));
-    if (sim_exists(path)) {
-        DEFER(ward_pkey_freep) EVP_PKEY *key = NULL;
-        GUARD(sim_key_load(path, &key));
-        ENSURE_MSG(EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_bits(key) == 384, WARD_ERR_FORMAT,
-                   "sim: %s is not a P-384 key", path);
-        *out = key;
-        key = NULL;
-        return WARD_OK;
-    }
-    DEFER(ward_pkey_freep) EVP_PKEY *key = NULL;
-    GUARD(ward_ec_key_generate(NID_secp384r1, &key));
-    GUARD(sim_key_store(path, key));
-    *out = key;
-    key = NULL;
-    return WARD_OK;
+    GUARD(sim_path(path, dir, SIM_SNP, sp->name, vlek ? "vlek.key" : "vcek.key"));
+    return sim_ec_key_ensure(path, NID_secp384r1, 384, out);
 }
 
 /* sim_chip_id_ensure loads or creates the simulated chip's CHIP_ID. */
@@ -379,7 +166,7 @@ static WARD_MUST_CHECK int sim_chip_id_ensure(const char *dir, const struct sim_
                                               uint8_t out[64])
 {
     char path[SIM_PATH_MAX];
-    GUARD(sim_path(path, dir, sp->name, "chip_id"));
+    GUARD(sim_path(path, dir, SIM_SNP, sp->name, "chip_id"));
     if (sim_exists(path)) {
         DEFER(ward_buf_cleanupp) struct ward_buf id = {0};
         GUARD(ward_read_file(path, SIM_FILE_MAX, &id));
@@ -407,18 +194,7 @@ static WARD_MUST_CHECK int sim_amd_ext(X509 *cert, const char *arc, const uint8_
     char oid[64];
     int n = snprintf(oid, sizeof(oid), "%s.%s", SIM_AMD_OID, arc);
     WARD_ASSERT(n > 0 && (size_t)n < sizeof(oid));
-    ENSURE_MSG(len <= INT32_MAX, WARD_ERR_USAGE, "sim: extension %s too long", oid);
-    DEFER(sim_obj_freep) ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
-    GUARD_PTR(obj);
-    DEFER(sim_octet_freep) ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
-    GUARD_PTR(value);
-    GUARD_OSSL(ASN1_OCTET_STRING_set(value, der, (int)len), WARD_ERR_CRYPTO);
-    DEFER(sim_ext_freep) X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, value);
-    if (ext == NULL) {
-        return ward_ossl_fail(WARD_ERR_CRYPTO, "X509_EXTENSION_create_by_OBJ");
-    }
-    GUARD_OSSL(X509_add_ext(cert, ext, -1), WARD_ERR_CRYPTO);
-    return WARD_OK;
+    return sim_ext_raw(cert, oid, der, len);
 }
 
 /* sim_amd_int adds an extension holding a DER INTEGER. */
@@ -455,7 +231,8 @@ static WARD_MUST_CHECK int sim_leaf_make(const struct sim_product *sp, bool vlek
                                          X509 **out)
 {
     DEFER(ward_x509_freep) X509 *cert = NULL;
-    GUARD(sim_cert_new(vlek ? "SIM-SEV-VLEK" : "SIM-SEV-VCEK", key, issuer, &cert));
+    GUARD(sim_cert_new(vlek ? "SIM-SEV-VLEK" : "SIM-SEV-VCEK", WARD_SIM_ORG, SIM_NAME_O_CN, key,
+                       issuer, &cert));
     GUARD(sim_amd_int(cert, "1", 0));                 /* structVersion */
     GUARD(sim_amd_ia5(cert, "2", sp->product_name));  /* productName */
     GUARD(sim_amd_int(cert, "3.1", tcb->bootloader)); /* blSPL */
@@ -567,28 +344,6 @@ static WARD_MUST_CHECK int sim_report_sign(struct ward_snp_report *r, EVP_PKEY *
     return WARD_OK;
 }
 
-/* sim_lock creates the product directory and takes its lock (released when
- * the returned descriptor is closed). */
-static WARD_MUST_CHECK int sim_lock(const char *dir, const struct sim_product *sp, int *out_fd)
-{
-    char path[SIM_PATH_MAX];
-    GUARD(ward_mkdir_p(dir, 0700));
-    GUARD(sim_path(path, dir, sp->name, NULL));
-    GUARD(ward_mkdir_p(path, 0700));
-    GUARD(sim_path(path, dir, sp->name, "lock"));
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    ENSURE_MSG(fd >= 0, WARD_ERR_IO, "sim: cannot open %s: %s", path, strerror(errno));
-    while (flock(fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            int e = errno;
-            close(fd);
-            return ward_err_set(WARD_ERR_IO, "sim: cannot lock %s: %s", path, strerror(e));
-        }
-    }
-    *out_fd = fd;
-    return WARD_OK;
-}
-
 int ward_snp_sim_report(const struct ward_snp_sim_opts *opts,
                         uint8_t out_report[WARD_SNP_REPORT_LEN], struct ward_buf *out_leaf,
                         struct ward_buf *out_ask, struct ward_buf *out_ark)
@@ -602,7 +357,7 @@ int ward_snp_sim_report(const struct ward_snp_sim_opts *opts,
     GUARD(sim_report_prepare(opts, sp, &r));
 
     DEFER(sim_closep) int lock_fd = -1;
-    GUARD(sim_lock(opts->dir, sp, &lock_fd));
+    GUARD(sim_lock(opts->dir, SIM_SNP, sp->name, &lock_fd));
 
     DEFER(ward_pkey_freep) EVP_PKEY *ark_key = NULL;
     DEFER(ward_x509_freep) X509 *ark = NULL;
@@ -646,15 +401,6 @@ int ward_snp_sim_report(const struct ward_snp_sim_opts *opts,
     return WARD_OK;
 }
 
-/* sim_is_sim_cert reports whether |cert|'s subject has O=WARD_SIM_ORG. */
-static bool sim_is_sim_cert(X509 *cert)
-{
-    char org[128];
-    int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_organizationName, org,
-                                      sizeof(org));
-    return n > 0 && strcmp(org, WARD_SIM_ORG) == 0;
-}
-
 static int sim_dir_filter(const struct dirent *d)
 {
     return d->d_name[0] != '.';
@@ -682,7 +428,7 @@ int ward_snp_sim_roots(const char *dir, STACK_OF(X509) *roots)
     for (int i = 0; i < num_names && rc == WARD_OK; i++) {
         char path[SIM_PATH_MAX];
         X509 *ark = NULL;
-        rc = sim_path(path, dir, names[i]->d_name, sim_ark.cert_file);
+        rc = sim_path(path, dir, SIM_SNP, names[i]->d_name, sim_ark.cert_file);
         if (rc != WARD_OK || !sim_exists(path)) {
             continue;
         }
@@ -692,7 +438,7 @@ int ward_snp_sim_roots(const char *dir, STACK_OF(X509) *roots)
             break;
         }
         rc = sim_cert_load(path, &ark);
-        if (rc == WARD_OK && !sim_is_sim_cert(ark)) {
+        if (rc == WARD_OK && !sim_cert_has_org(ark, WARD_SIM_ORG)) {
             rc = ward_err_set(WARD_ERR_FORMAT, "sim: %s is not a simulator root (no O=%s)", path,
                               WARD_SIM_ORG);
         }

@@ -8,40 +8,29 @@
  * is not Intel's. Layout of the state directory: see include/ward/sim.h.
  */
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/asn1.h>
-#include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-#include "base/internal.h"
+#include "evidence/sim/internal.h"
 #include "ward/crypto.h"
 #include "ward/dcap.h"
 #include "ward/json.h"
 #include "ward/sim.h"
 #include "ward/tdx.h"
 
-#define TDX_PATH_MAX 4096
-#define TDX_FILE_MAX (64u * 1024u) /* named maximum for a key or certificate file */
-#define TDX_DER_MAX 4096u          /* named maximum of the SGX extension we build */
-#define TDX_PEM_MAX (16u * 1024u)  /* named maximum of a PEM chain we build */
+#define TDX_DER_MAX 4096u         /* named maximum of the SGX extension we build */
+#define TDX_PEM_MAX (16u * 1024u) /* named maximum of a PEM chain we build */
 #define TDX_QUOTE_MAX (64u * 1024u)
-#define TDX_NOT_BEFORE "20200101000000Z"
-#define TDX_NOT_AFTER "20491231235959Z"
 #define TDX_SGX_EXT_OID "1.2.840.113741.1.13.1"
 #define TDX_HOUR 3600
 #define TDX_DAY (24 * TDX_HOUR)
 #define TDX_TCB_EVAL_NUM 17
+#define TDX_SIM "tdx" /* the state directory is |dir|/tdx */
 
 /* DER of the SGX extension's OID 1.2.840.113741.1.13.1; its fields append arcs. */
 static const uint8_t tdx_sgx_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
@@ -116,47 +105,13 @@ static const struct tdx_comp_name tdx_tdx_names[16] = {
 #define TDX_QE_IDENTITY_ISVSVN 4
 #define TDX_QE_AUTH_LEN 32
 
-static inline void tdx_closep(int *fd)
-{
-    if (*fd >= 0) {
-        close(*fd);
-    }
-}
-static inline void tdx_bn_freep(BIGNUM **p)
-{
-    BN_free(*p);
-}
-static inline void tdx_obj_freep(ASN1_OBJECT **p)
-{
-    ASN1_OBJECT_free(*p);
-}
-static inline void tdx_octet_freep(ASN1_OCTET_STRING **p)
-{
-    ASN1_OCTET_STRING_free(*p);
-}
-static inline void tdx_int_freep(ASN1_INTEGER **p)
-{
-    ASN1_INTEGER_free(*p);
-}
 static inline void tdx_time_freep(ASN1_TIME **p)
 {
     ASN1_TIME_free(*p);
 }
-static inline void tdx_ext_freep(X509_EXTENSION **p)
-{
-    X509_EXTENSION_free(*p);
-}
 static inline void tdx_crl_freep(X509_CRL **p)
 {
     X509_CRL_free(*p);
-}
-static inline void tdx_ossl_freep(unsigned char **p)
-{
-    OPENSSL_free(*p);
-}
-static inline void tdx_buf_wipep(struct ward_buf *b)
-{
-    ward_buf_wipe_cleanup(b);
 }
 static inline void tdx_json_freep(json_t **p)
 {
@@ -167,200 +122,42 @@ static inline void tdx_collateral_cleanupp(struct ward_dcap_collateral *c)
     ward_dcap_collateral_cleanup(c);
 }
 
-/* tdx_path formats |dir|/tdx/|file| (|file| may be NULL) into |out|. */
-static WARD_MUST_CHECK int tdx_path(char out[TDX_PATH_MAX], const char *dir, const char *file)
-{
-    int n = file != NULL ? snprintf(out, TDX_PATH_MAX, "%s/tdx/%s", dir, file)
-                         : snprintf(out, TDX_PATH_MAX, "%s/tdx", dir);
-    ENSURE_MSG(n > 0 && n < TDX_PATH_MAX, WARD_ERR_USAGE, "sim: path too long under %s", dir);
-    return WARD_OK;
-}
-
-static bool tdx_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-static WARD_MUST_CHECK int tdx_random(uint8_t *out, size_t len)
-{
-    GUARD_OSSL(RAND_bytes(out, (int)len), WARD_ERR_CRYPTO);
-    return WARD_OK;
-}
-
 /* tdx_label_digest derives a fixed, recognisable measurement from |label|. */
 static WARD_MUST_CHECK int tdx_label_digest(enum ward_hash h, const char *label, uint8_t *out)
 {
     return ward_digest(h, (const uint8_t *)label, strlen(label), out);
 }
 
-/* ---- files (the same conventions as the SEV-SNP simulator) ---- */
-
-static WARD_MUST_CHECK int tdx_key_load(const char *path, EVP_PKEY **out)
-{
-    struct stat st;
-    ENSURE_MSG(stat(path, &st) == 0, WARD_ERR_IO, "sim: cannot stat %s: %s", path, strerror(errno));
-    ENSURE_MSG((st.st_mode & 077) == 0, WARD_ERR_USAGE,
-               "sim: key %s may be read by others (mode %03o); chmod 600 it", path,
-               (unsigned)(st.st_mode & 0777));
-    DEFER(tdx_buf_wipep) struct ward_buf pem = {0};
-    GUARD(ward_read_file(path, TDX_FILE_MAX, &pem));
-    ENSURE_MSG(pem.len <= INT32_MAX, WARD_ERR_FORMAT, "sim: %s is too large", path);
-    DEFER(ward_bio_freep) BIO *bio = BIO_new_mem_buf(pem.data, (int)pem.len);
-    GUARD_PTR(bio);
-    DEFER(ward_pkey_freep) EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-    if (key == NULL) {
-        ward_ossl_fail(WARD_ERR_FORMAT, "PEM_read_bio_PrivateKey");
-        return ward_err_set(WARD_ERR_FORMAT, "sim: %s is not a PEM private key", path);
-    }
-    ENSURE_MSG(EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_bits(key) == 256, WARD_ERR_FORMAT,
-               "sim: %s is not a P-256 key", path);
-    *out = key;
-    key = NULL;
-    return WARD_OK;
-}
-
-static WARD_MUST_CHECK int tdx_key_store(const char *path, EVP_PKEY *key)
-{
-    /* A secure-memory BIO wipes the PEM text when freed. */
-    DEFER(ward_bio_freep) BIO *bio = BIO_new(BIO_s_secmem());
-    GUARD_PTR(bio);
-    GUARD_OSSL(PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL), WARD_ERR_CRYPTO);
-    char *pem = NULL;
-    long pem_len = BIO_get_mem_data(bio, &pem);
-    ENSURE_MSG(pem_len > 0 && pem != NULL, WARD_ERR_CRYPTO, "sim: cannot encode key for %s", path);
-    GUARD(ward_write_file_atomic(path, (const uint8_t *)pem, (size_t)pem_len, 0600));
-    return WARD_OK;
-}
+/* ---- files (see internal.h) ---- */
 
 /* tdx_key_ensure loads the P-256 key |file|, or creates it on first use. */
 static WARD_MUST_CHECK int tdx_key_ensure(const char *dir, const char *file, EVP_PKEY **out)
 {
-    char path[TDX_PATH_MAX];
-    GUARD(tdx_path(path, dir, file));
-    if (tdx_exists(path)) {
-        return tdx_key_load(path, out);
-    }
-    DEFER(ward_pkey_freep) EVP_PKEY *key = NULL;
-    GUARD(ward_ec_key_generate(NID_X9_62_prime256v1, &key));
-    GUARD(tdx_key_store(path, key));
-    *out = key;
-    key = NULL;
-    return WARD_OK;
-}
-
-static WARD_MUST_CHECK int tdx_cert_load(const char *path, X509 **out)
-{
-    DEFER(ward_buf_cleanupp) struct ward_buf der = {0};
-    GUARD(ward_read_file(path, TDX_FILE_MAX, &der));
-    if (ward_x509_parse(der.data, der.len, out) != WARD_OK) {
-        return ward_err_prefix("sim: %s", path);
-    }
-    return WARD_OK;
-}
-
-static WARD_MUST_CHECK int tdx_cert_store(const char *path, X509 *cert)
-{
-    DEFER(tdx_ossl_freep) unsigned char *der = NULL;
-    int der_len = i2d_X509(cert, &der);
-    GUARD_OSSL(der_len, WARD_ERR_CRYPTO);
-    GUARD(ward_write_file_atomic(path, der, (size_t)der_len, 0644));
-    return WARD_OK;
+    char path[SIM_PATH_MAX];
+    GUARD(sim_path(path, dir, TDX_SIM, NULL, file));
+    return sim_ec_key_ensure(path, NID_X9_62_prime256v1, 256, out);
 }
 
 /* tdx_ppid_ensure loads or creates the platform's 16-byte PPID. */
 static WARD_MUST_CHECK int tdx_ppid_ensure(const char *dir, uint8_t out[16])
 {
-    char path[TDX_PATH_MAX];
-    GUARD(tdx_path(path, dir, "ppid"));
-    if (tdx_exists(path)) {
+    char path[SIM_PATH_MAX];
+    GUARD(sim_path(path, dir, TDX_SIM, NULL, "ppid"));
+    if (sim_exists(path)) {
         DEFER(ward_buf_cleanupp) struct ward_buf id = {0};
-        GUARD(ward_read_file(path, TDX_FILE_MAX, &id));
+        GUARD(ward_read_file(path, SIM_FILE_MAX, &id));
         ENSURE_MSG(id.len == 16, WARD_ERR_FORMAT, "sim: %s must hold 16 bytes", path);
         memcpy(out, id.data, 16);
         return WARD_OK;
     }
     uint8_t id[16];
-    GUARD(tdx_random(id, sizeof(id)));
+    GUARD(sim_random(id, sizeof(id)));
     GUARD(ward_write_file_atomic(path, id, sizeof(id), 0644));
     memcpy(out, id, sizeof(id));
     return WARD_OK;
 }
 
-/* tdx_lock creates |dir|/tdx and takes its lock (released when the returned
- * descriptor is closed). */
-static WARD_MUST_CHECK int tdx_lock(const char *dir, int *out_fd)
-{
-    char path[TDX_PATH_MAX];
-    GUARD(ward_mkdir_p(dir, 0700));
-    GUARD(tdx_path(path, dir, NULL));
-    GUARD(ward_mkdir_p(path, 0700));
-    GUARD(tdx_path(path, dir, "lock"));
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    ENSURE_MSG(fd >= 0, WARD_ERR_IO, "sim: cannot open %s: %s", path, strerror(errno));
-    while (flock(fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            int e = errno;
-            close(fd);
-            return ward_err_set(WARD_ERR_IO, "sim: cannot lock %s: %s", path, strerror(e));
-        }
-    }
-    *out_fd = fd;
-    return WARD_OK;
-}
-
 /* ---- certificates ---- */
-
-/* tdx_name sets CN=|cn|, O=WARD_SIM_ORG_INTEL, in Intel's order (CN first). */
-static WARD_MUST_CHECK int tdx_name(X509_NAME *name, const char *cn)
-{
-    GUARD_OSSL(
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0),
-        WARD_ERR_CRYPTO);
-    GUARD_OSSL(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                                          (const unsigned char *)WARD_SIM_ORG_INTEL, -1, -1, 0),
-               WARD_ERR_CRYPTO);
-    return WARD_OK;
-}
-
-/* tdx_cert_new starts a v3 certificate for |key| named |cn| with a random serial
- * and the simulator's validity window. |issuer| NULL: self-issued. */
-static WARD_MUST_CHECK int tdx_cert_new(const char *cn, EVP_PKEY *key, X509 *issuer, X509 **out)
-{
-    DEFER(ward_x509_freep) X509 *cert = X509_new();
-    GUARD_PTR(cert);
-    GUARD_OSSL(X509_set_version(cert, X509_VERSION_3), WARD_ERR_CRYPTO);
-    DEFER(tdx_bn_freep) BIGNUM *serial = BN_new();
-    GUARD_PTR(serial);
-    GUARD_OSSL(BN_rand(serial, 127, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY), WARD_ERR_CRYPTO);
-    if (BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(cert)) == NULL) {
-        return ward_ossl_fail(WARD_ERR_CRYPTO, "BN_to_ASN1_INTEGER");
-    }
-    GUARD_OSSL(ASN1_TIME_set_string_X509(X509_getm_notBefore(cert), TDX_NOT_BEFORE),
-               WARD_ERR_CRYPTO);
-    GUARD_OSSL(ASN1_TIME_set_string_X509(X509_getm_notAfter(cert), TDX_NOT_AFTER), WARD_ERR_CRYPTO);
-    GUARD(tdx_name(X509_get_subject_name(cert), cn));
-    X509_NAME *issuer_name =
-        issuer != NULL ? X509_get_subject_name(issuer) : X509_get_subject_name(cert);
-    GUARD_OSSL(X509_set_issuer_name(cert, issuer_name), WARD_ERR_CRYPTO);
-    GUARD_OSSL(X509_set_pubkey(cert, key), WARD_ERR_CRYPTO);
-    *out = cert;
-    cert = NULL;
-    return WARD_OK;
-}
-
-/* tdx_ext_conf adds a standard extension given in openssl.cnf syntax. */
-static WARD_MUST_CHECK int tdx_ext_conf(X509 *cert, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
-    DEFER(tdx_ext_freep) X509_EXTENSION *ext = X509V3_EXT_nconf_nid(NULL, &ctx, nid, value);
-    if (ext == NULL) {
-        return ward_ossl_fail(WARD_ERR_CRYPTO, "X509V3_EXT_nconf_nid");
-    }
-    GUARD_OSSL(X509_add_ext(cert, ext, -1), WARD_ERR_CRYPTO);
-    return WARD_OK;
-}
 
 /* tdx_cert_finish adds the key identifiers, usage and constraints in the order
  * of Intel's certificates and signs with ECDSA-SHA256. */
@@ -368,11 +165,11 @@ static WARD_MUST_CHECK int tdx_cert_finish(X509 *cert, X509 *issuer, const char 
                                            const char *usage)
 {
     if (issuer != NULL) {
-        GUARD(tdx_ext_conf(cert, issuer, NID_authority_key_identifier, "keyid:always"));
+        GUARD(sim_ext_conf(cert, issuer, NID_authority_key_identifier, "keyid:always"));
     }
-    GUARD(tdx_ext_conf(cert, cert, NID_subject_key_identifier, "hash"));
-    GUARD(tdx_ext_conf(cert, cert, NID_key_usage, usage));
-    GUARD(tdx_ext_conf(cert, cert, NID_basic_constraints, basic));
+    GUARD(sim_ext_conf(cert, cert, NID_subject_key_identifier, "hash"));
+    GUARD(sim_ext_conf(cert, cert, NID_key_usage, usage));
+    GUARD(sim_ext_conf(cert, cert, NID_basic_constraints, basic));
     return WARD_OK;
 }
 
@@ -388,41 +185,25 @@ static WARD_MUST_CHECK int tdx_sign_cert(X509 *cert, EVP_PKEY *key)
 static WARD_MUST_CHECK int tdx_ca_ensure(const char *dir, const struct tdx_ca *ca, X509 *issuer,
                                          EVP_PKEY *issuer_key, EVP_PKEY **out_key, X509 **out_cert)
 {
-    char key_path[TDX_PATH_MAX], cert_path[TDX_PATH_MAX];
-    GUARD(tdx_path(key_path, dir, ca->key_file));
-    GUARD(tdx_path(cert_path, dir, ca->cert_file));
+    char key_path[SIM_PATH_MAX], cert_path[SIM_PATH_MAX];
+    GUARD(sim_path(key_path, dir, TDX_SIM, NULL, ca->key_file));
+    GUARD(sim_path(cert_path, dir, TDX_SIM, NULL, ca->cert_file));
 
     DEFER(ward_pkey_freep) EVP_PKEY *key = NULL;
     DEFER(ward_x509_freep) X509 *cert = NULL;
-    bool have_key = tdx_exists(key_path);
-    if (have_key) {
-        GUARD(tdx_key_load(key_path, &key));
-    }
-    if (have_key && tdx_exists(cert_path)) {
-        GUARD(tdx_cert_load(cert_path, &cert));
-        ENSURE_MSG(X509_check_private_key(cert, key) == 1, WARD_ERR_FORMAT,
-                   "sim: %s does not belong to %s; remove both to start over", cert_path, key_path);
-        EVP_PKEY *signer = issuer_key != NULL ? issuer_key : key;
-        if (X509_verify(cert, signer) == 1) {
-            *out_key = key;
-            *out_cert = cert;
-            key = NULL;
-            cert = NULL;
-            return WARD_OK;
-        }
-        ward_log(WARD_LOG_DEBUG, "sim: %s is not signed by its issuer; reissuing", cert_path);
-        X509_free(cert);
-        cert = NULL;
-        ERR_clear_error();
-    }
-    if (key == NULL) {
+    if (sim_exists(key_path)) {
+        GUARD(sim_key_load_ec(key_path, 256, &key));
+        GUARD(sim_ca_reuse(key_path, cert_path, key, issuer_key, &cert));
+    } else {
         GUARD(ward_ec_key_generate(NID_X9_62_prime256v1, &key));
-        GUARD(tdx_key_store(key_path, key));
+        GUARD(sim_key_save(key_path, key));
     }
-    GUARD(tdx_cert_new(ca->cn, key, issuer, &cert));
-    GUARD(tdx_cert_finish(cert, issuer, ca->basic, ca->usage));
-    GUARD(tdx_sign_cert(cert, issuer != NULL ? issuer_key : key));
-    GUARD(tdx_cert_store(cert_path, cert));
+    if (cert == NULL) {
+        GUARD(sim_cert_new(ca->cn, WARD_SIM_ORG_INTEL, SIM_NAME_CN_O, key, issuer, &cert));
+        GUARD(tdx_cert_finish(cert, issuer, ca->basic, ca->usage));
+        GUARD(tdx_sign_cert(cert, issuer != NULL ? issuer_key : key));
+        GUARD(sim_cert_save(cert_path, cert));
+    }
     *out_key = key;
     *out_cert = cert;
     key = NULL;
@@ -523,22 +304,13 @@ static WARD_MUST_CHECK int tdx_pck_make(EVP_PKEY *key, X509 *issuer, EVP_PKEY *i
                                         const uint8_t fmspc[6], X509 **out)
 {
     DEFER(ward_x509_freep) X509 *cert = NULL;
-    GUARD(tdx_cert_new(TDX_PCK_CN, key, issuer, &cert));
+    GUARD(sim_cert_new(TDX_PCK_CN, WARD_SIM_ORG_INTEL, SIM_NAME_CN_O, key, issuer, &cert));
     GUARD(tdx_cert_finish(cert, issuer, "critical,CA:FALSE",
                           "critical,digitalSignature,nonRepudiation"));
 
     DEFER(ward_buf_cleanupp) struct ward_buf der = {0};
     GUARD(tdx_sgx_ext_der(ppid, lvl, fmspc, &der));
-    DEFER(tdx_obj_freep) ASN1_OBJECT *obj = OBJ_txt2obj(TDX_SGX_EXT_OID, 1);
-    GUARD_PTR(obj);
-    DEFER(tdx_octet_freep) ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
-    GUARD_PTR(value);
-    GUARD_OSSL(ASN1_OCTET_STRING_set(value, der.data, (int)der.len), WARD_ERR_CRYPTO);
-    DEFER(tdx_ext_freep) X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, value);
-    if (ext == NULL) {
-        return ward_ossl_fail(WARD_ERR_CRYPTO, "X509_EXTENSION_create_by_OBJ");
-    }
-    GUARD_OSSL(X509_add_ext(cert, ext, -1), WARD_ERR_CRYPTO);
+    GUARD(sim_ext_raw(cert, TDX_SGX_EXT_OID, der.data, der.len));
     GUARD(tdx_sign_cert(cert, issuer_key));
     *out = cert;
     cert = NULL;
@@ -589,13 +361,13 @@ static WARD_MUST_CHECK int tdx_crl_make(X509 *issuer, EVP_PKEY *issuer_key, int6
     GUARD_OSSL(X509_CRL_set1_lastUpdate(crl, last), WARD_ERR_CRYPTO);
     GUARD_OSSL(X509_CRL_set1_nextUpdate(crl, next), WARD_ERR_CRYPTO);
 
-    DEFER(tdx_int_freep) ASN1_INTEGER *number = ASN1_INTEGER_new();
+    DEFER(sim_int_freep) ASN1_INTEGER *number = ASN1_INTEGER_new();
     GUARD_PTR(number);
     GUARD_OSSL(ASN1_INTEGER_set(number, 1), WARD_ERR_CRYPTO);
     GUARD_OSSL(X509_CRL_add1_ext_i2d(crl, NID_crl_number, number, 0, 0), WARD_ERR_CRYPTO);
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, issuer, NULL, NULL, crl, 0);
-    DEFER(tdx_ext_freep)
+    DEFER(sim_ext_freep)
     X509_EXTENSION *aki =
         X509V3_EXT_nconf_nid(NULL, &ctx, NID_authority_key_identifier, "keyid:always");
     if (aki == NULL) {
@@ -604,7 +376,7 @@ static WARD_MUST_CHECK int tdx_crl_make(X509 *issuer, EVP_PKEY *issuer_key, int6
     GUARD_OSSL(X509_CRL_add_ext(crl, aki, -1), WARD_ERR_CRYPTO);
     GUARD_OSSL(X509_CRL_sign(crl, issuer_key, EVP_sha256()), WARD_ERR_CRYPTO);
 
-    DEFER(tdx_ossl_freep) unsigned char *der = NULL;
+    DEFER(sim_ossl_freep) unsigned char *der = NULL;
     int der_len = i2d_X509_CRL(crl, &der);
     GUARD_OSSL(der_len, WARD_ERR_CRYPTO);
     GUARD(ward_buf_set(out, der, (size_t)der_len));
@@ -906,7 +678,7 @@ static WARD_MUST_CHECK int tdx_body(const struct ward_tdx_sim_opts *opts,
     if (opts->mrtd != NULL) {
         memcpy(b.mrtd, opts->mrtd, sizeof(b.mrtd));
     } else {
-        GUARD(tdx_random(b.mrtd, sizeof(b.mrtd)));
+        GUARD(sim_random(b.mrtd, sizeof(b.mrtd)));
     }
     if (opts->report_data != NULL) {
         memcpy(b.report_data, opts->report_data, sizeof(b.report_data));
@@ -1042,8 +814,8 @@ int ward_tdx_sim_quote(const struct ward_tdx_sim_opts *opts, struct ward_buf *ou
     struct ward_tdx_body body;
     GUARD(tdx_body(opts, body_type, lvl, &body));
 
-    DEFER(tdx_closep) int lock_fd = -1;
-    GUARD(tdx_lock(opts->dir, &lock_fd));
+    DEFER(sim_closep) int lock_fd = -1;
+    GUARD(sim_lock(opts->dir, TDX_SIM, NULL, &lock_fd));
 
     DEFER(ward_pkey_freep) EVP_PKEY *root_key = NULL;
     DEFER(ward_x509_freep) X509 *root = NULL;
@@ -1095,27 +867,18 @@ int ward_tdx_sim_quote(const struct ward_tdx_sim_opts *opts, struct ward_buf *ou
     return WARD_OK;
 }
 
-/* tdx_is_sim_cert reports whether |cert|'s subject has O=WARD_SIM_ORG_INTEL. */
-static bool tdx_is_sim_cert(X509 *cert)
-{
-    char org[128];
-    int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_organizationName, org,
-                                      sizeof(org));
-    return n > 0 && strcmp(org, WARD_SIM_ORG_INTEL) == 0;
-}
-
 int ward_tdx_sim_roots(const char *dir, STACK_OF(X509) *roots)
 {
     WARD_ASSERT(dir != NULL && roots != NULL);
-    char path[TDX_PATH_MAX];
-    GUARD(tdx_path(path, dir, tdx_root.cert_file));
-    ENSURE_MSG(tdx_exists(path), WARD_ERR_NOT_FOUND,
+    char path[SIM_PATH_MAX];
+    GUARD(sim_path(path, dir, TDX_SIM, NULL, tdx_root.cert_file));
+    ENSURE_MSG(sim_exists(path), WARD_ERR_NOT_FOUND,
                "sim: no TDX simulator root in %s/tdx (run 'ward sim tdx --dir %s' first)", dir,
                dir);
     DEFER(ward_x509_freep) X509 *root = NULL;
-    GUARD(tdx_cert_load(path, &root));
-    ENSURE_MSG(tdx_is_sim_cert(root), WARD_ERR_FORMAT, "sim: %s is not a simulator root (no O=%s)",
-               path, WARD_SIM_ORG_INTEL);
+    GUARD(sim_cert_load(path, &root));
+    ENSURE_MSG(sim_cert_has_org(root, WARD_SIM_ORG_INTEL), WARD_ERR_FORMAT,
+               "sim: %s is not a simulator root (no O=%s)", path, WARD_SIM_ORG_INTEL);
     ENSURE_MSG(sk_X509_push(roots, root) > 0, WARD_ERR_NOMEM, "out of memory");
     root = NULL;
     return WARD_OK;
