@@ -113,8 +113,9 @@ void dcap_cache_release(struct ward_dcap_cache *c, const struct dcap_collateral_
     pthread_mutex_unlock(&c->lock);
 }
 
-void dcap_cache_put_collateral(struct ward_dcap_cache *c, const uint8_t key[32],
-                               struct ward_dcap_tcb_info *tcb, struct ward_dcap_qe_identity *qe)
+void dcap_cache_put_collateral(struct ward_dcap_cache *c, const uint8_t key[32], int64_t not_before,
+                               int64_t not_after, struct ward_dcap_tcb_info *tcb,
+                               struct ward_dcap_qe_identity *qe)
 {
     struct dcap_collateral_entry *e = calloc(1, sizeof(*e));
     if (e == NULL) {
@@ -125,8 +126,11 @@ void dcap_cache_put_collateral(struct ward_dcap_cache *c, const uint8_t key[32],
     e->qe = *qe;
     memset(tcb, 0, sizeof(*tcb)); /* ownership moved into the entry */
     memset(qe, 0, sizeof(*qe));
+    /* Current only while both documents are and their issuer chains are valid. */
     e->not_before = e->tcb.issue_date > e->qe.issue_date ? e->tcb.issue_date : e->qe.issue_date;
+    e->not_before = not_before > e->not_before ? not_before : e->not_before;
     e->not_after = e->tcb.next_update < e->qe.next_update ? e->tcb.next_update : e->qe.next_update;
+    e->not_after = not_after < e->not_after ? not_after : e->not_after;
     e->refs = 1;
     pthread_mutex_lock(&c->lock);
     e->stamp = ++c->clock;

@@ -20,6 +20,10 @@ int amd_roots_get(enum ward_snp_product product, const struct amd_roots **out) W
  * against its pinned fingerprint on first use. */
 int intel_root_get(X509 **out) WARD_MUST_CHECK;
 
+/* nvidia_root_get returns the compiled-in NVIDIA Device Identity CA (borrowed),
+ * checked against its pinned fingerprint on first use. */
+int nvidia_root_get(X509 **out) WARD_MUST_CHECK;
+
 /* The SNP section of a policy (docs/policy.md). */
 struct snp_policy {
     bool has_min_tcb;
@@ -103,8 +107,9 @@ const struct dcap_collateral_entry *dcap_cache_get_collateral(struct ward_dcap_c
                                                               const uint8_t key[32], int64_t at);
 void dcap_cache_release(struct ward_dcap_cache *c, const struct dcap_collateral_entry *e);
 /* dcap_cache_put_collateral takes ownership of *tcb and *qe (left empty). */
-void dcap_cache_put_collateral(struct ward_dcap_cache *c, const uint8_t key[32],
-                               struct ward_dcap_tcb_info *tcb, struct ward_dcap_qe_identity *qe);
+void dcap_cache_put_collateral(struct ward_dcap_cache *c, const uint8_t key[32], int64_t not_before,
+                               int64_t not_after, struct ward_dcap_tcb_info *tcb,
+                               struct ward_dcap_qe_identity *qe);
 bool dcap_cache_get_platform(struct ward_dcap_cache *c, const uint8_t key[32], int64_t at,
                              EVP_PKEY **out_key, struct ward_pck_ext *out_ext, bool *out_simulated);
 void dcap_cache_put_platform(struct ward_dcap_cache *c, const uint8_t key[32], int64_t not_before,

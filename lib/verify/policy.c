@@ -290,8 +290,7 @@ static const char *const tdx_statuses[] = {
     "ConfigurationAndSWHardeningNeeded",
     "OutOfDate",
     "OutOfDateConfigurationNeeded",
-    "Revoked",
-};
+}; /* "Revoked" is never acceptable, so a policy cannot list it */
 
 static int parse_tdx(const json_t *o, struct tdx_policy *p)
 {
@@ -344,7 +343,11 @@ static int parse_tdx(const json_t *o, struct tdx_policy *p)
             if (t != NULL && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
                 t += 2;
             }
-            if (t == NULL || !isxdigit((unsigned char)t[0]) || strlen(t) > 16) {
+            bool hex = t != NULL && t[0] != '\0' && strlen(t) <= 16;
+            for (size_t k = 0; hex && t[k] != '\0'; k++) {
+                hex = isxdigit((unsigned char)t[k]) != 0;
+            }
+            if (!hex) {
                 free(x);
                 return ward_err_set(WARD_ERR_JSON, "policy: tdx.xfam[%zu] must be a hex number", i);
             }

@@ -12,6 +12,7 @@
 
 #include "amd_roots.inc"
 #include "intel_root.inc"
+#include "nvidia_root.inc"
 
 static const struct {
     enum ward_snp_product product;
@@ -50,10 +51,12 @@ static X509 *load_pinned(const char *pem, const char *pin)
 }
 
 static X509 *intel_root;
+static X509 *nvidia_root;
 
 static void load_all(void)
 {
     intel_root = load_pinned(intel_root_pem, intel_root_sha256);
+    nvidia_root = load_pinned(nvidia_root_pem, nvidia_root_sha256);
     for (size_t i = 0; i < WARD_ARRAY_LEN(table); i++) {
         loaded[i].ark = load_pinned(table[i].pem[0], table[i].sha256[0]);
         loaded[i].ask = load_pinned(table[i].pem[1], table[i].sha256[1]);
@@ -78,5 +81,12 @@ int intel_root_get(X509 **out)
 {
     pthread_once(&once, load_all);
     *out = intel_root;
+    return WARD_OK;
+}
+
+int nvidia_root_get(X509 **out)
+{
+    pthread_once(&once, load_all);
+    *out = nvidia_root;
     return WARD_OK;
 }

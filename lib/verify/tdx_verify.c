@@ -57,6 +57,7 @@ struct tctx {
     bool qe_report_verified;                   /* QE report signature and binding known good */
     bool keyed;                                /* cache keys computed */
     uint8_t col_key[32];
+    int64_t col_nb, col_na; /* window in which the collateral's issuer chains are valid */
     uint8_t plat_key[32];
     char qe_status[40];
     struct ward_dcap_advisories qe_advisories;
@@ -298,8 +299,22 @@ quote_signature:;
 
 /* ---- collateral ---- */
 
-/* Verifies a signed collateral document: the issuer chain to the root and the
- * signature over the raw text. */
+/* Narrows [*nb, *na] to the validity of |x|. */
+static void narrow_window(X509 *x, int64_t *nb, int64_t *na)
+{
+    struct tm tm;
+    if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) == 1 && (int64_t)timegm(&tm) > *nb) {
+        *nb = (int64_t)timegm(&tm);
+    }
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1 && (int64_t)timegm(&tm) < *na) {
+        *na = (int64_t)timegm(&tm);
+    }
+}
+
+/* Verifies a collateral issuer chain to the anchors (every certificate on the
+ * path, a carried root byte-identical to the anchor) and, when |text| is given,
+ * the signature its first certificate made over the raw text. Narrows the
+ * collateral's validity window to the chain's. */
 static int verify_signed_doc(struct tctx *c, const char *what, const struct ward_buf *chain_pem,
                              const struct ward_buf *text, const uint8_t sig[64])
 {
@@ -311,19 +326,36 @@ static int verify_signed_doc(struct tctx *c, const char *what, const struct ward
         rc = ward_err_set(WARD_ERR_CHAIN, "empty issuer chain");
     }
     for (int i = 1; rc == WARD_OK && i < sk_X509_num(chain); i++) {
-        if (X509_self_signed(sk_X509_value(chain, i), 0) != 1) {
-            sk_X509_push(inter, sk_X509_value(chain, i));
+        X509 *x = sk_X509_value(chain, i);
+        if (X509_NAME_cmp(X509_get_subject_name(x),
+                          X509_get_issuer_name(sk_X509_value(chain, i - 1))) != 0) {
+            rc = ward_err_set(WARD_ERR_CHAIN,
+                              "issuer chain certificate %d did not issue certificate %d", i, i - 1);
+        } else if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) != 0) {
+            sk_X509_push(inter, x);
+        } else {
+            bool anchor = false;
+            for (int k = 0; k < sk_X509_num(c->roots) && !anchor; k++) {
+                anchor = X509_cmp(x, sk_X509_value(c->roots, k)) == 0;
+            }
+            if (!anchor) {
+                rc = ward_err_set(WARD_ERR_CHAIN,
+                                  "issuer chain ends in a root that is not the pinned one");
+            }
         }
     }
     if (rc == WARD_OK) {
         struct ward_chain_opts co = {.at = c->at, .crls = c->crls};
         rc = ward_x509_verify_chain(sk_X509_value(chain, 0), inter, c->roots, &co);
     }
-    if (rc == WARD_OK) {
+    if (rc == WARD_OK && text != NULL) {
         EVP_PKEY *k = X509_get0_pubkey(sk_X509_value(chain, 0));
         rc = k ? ward_ecdsa_verify_raw(k, WARD_SHA256, text->data, text->len, sig, sig + 32, 32,
                                        WARD_ECDSA_BE)
                : ward_err_set(WARD_ERR_FORMAT, "issuer key");
+    }
+    for (int i = 0; rc == WARD_OK && i < sk_X509_num(chain); i++) {
+        narrow_window(sk_X509_value(chain, i), &c->col_nb, &c->col_na);
     }
     sk_X509_free(inter);
     sk_X509_pop_free(chain, X509_free);
@@ -411,6 +443,11 @@ static bool check_collateral(struct tctx *c)
     }
     if (verify_signed_doc(c, "TCB info", &c->col.tcb_info_issuer_chain, &c->col.tcb_info,
                           c->col.tcb_info_signature) != WARD_OK) {
+        ward_appraisal_fail(a, WARD_CHECK_COLLATERAL, "%s", ward_err_detail());
+        return false;
+    }
+    if (verify_signed_doc(c, "PCK CRL issuer chain", &c->col.pck_crl_issuer_chain, NULL, NULL) !=
+        WARD_OK) {
         ward_appraisal_fail(a, WARD_CHECK_COLLATERAL, "%s", ward_err_detail());
         return false;
     }
@@ -885,7 +922,12 @@ static void fill_cache(struct tctx *c)
         na = t < na ? t : na;
     }
     dcap_cache_put_platform(cache, c->plat_key, nb, na, c->att_key, &c->ext, c->a->simulated);
-    dcap_cache_put_collateral(cache, c->col_key, &c->tcb_own, &c->qe_own);
+    const struct dcap_collateral_entry *known = dcap_cache_get_collateral(cache, c->col_key, c->at);
+    if (known != NULL) {
+        dcap_cache_release(cache, known); /* another platform already brought it */
+        return;
+    }
+    dcap_cache_put_collateral(cache, c->col_key, c->col_nb, c->col_na, &c->tcb_own, &c->qe_own);
 }
 
 static int appraise(struct tctx *c, const uint8_t *quote, size_t len)
@@ -946,6 +988,8 @@ int ward_verify_tdx(const uint8_t *quote, size_t len, const struct ward_verify_o
     c.opts = opts;
     c.pol = opts->policy ? &opts->policy->tdx : &def->tdx;
     c.at = opts->at ? opts->at : ward_time_now();
+    c.col_nb = INT64_MIN;
+    c.col_na = INT64_MAX;
     int rc = appraise(&c, quote, len);
     tctx_cleanup(&c);
     ward_policy_free(def);

@@ -42,6 +42,11 @@ static void accepts_every_key(void **state)
     assert_int_equal(parse(doc), WARD_OK);
     assert_int_equal(parse("{}"), WARD_OK);
     assert_int_equal(parse("{\"snp\":{}}"), WARD_OK);
+    assert_int_equal(parse("{\"tdx\":{\"tcb_statuses\":[\"UpToDate\",\"SWHardeningNeeded\"],"
+                           "\"xfam\":[\"0x602e7\",\"e7\"],\"allow_debug\":false,"
+                           "\"require_sept_ve_disable\":true,\"min_tee_tcb_svn\":"
+                           "\"03010200000000000000000000000000\"}}"),
+                     WARD_OK);
 }
 
 static void refuses_what_it_does_not_understand(void **state)
@@ -67,6 +72,18 @@ static void refuses_what_it_does_not_understand(void **state)
         "{\"snp\":{\"report_data\":\"00\"}}",
         "{\"snp\":{\"min_guest_svn\":-1}}",
         "{\"snp\":{\"allow_smt\":true,\"allow_smt\":false}}", /* duplicate key */
+        /* the tdx section */
+        "{\"tdx\":{\"mrdt\":[]}}",
+        "{\"tdx\":{\"tcb_statuses\":[\"Revoked\"]}}",
+        "{\"tdx\":{\"tcb_statuses\":[\"Fine\"]}}",
+        "{\"tdx\":{\"tcb_statuses\":[]}}",
+        "{\"tdx\":{\"xfam\":[\"0x0x602e7\"]}}",
+        "{\"tdx\":{\"xfam\":[\"\"]}}",
+        "{\"tdx\":{\"xfam\":[\"10000000000000000\"]}}",
+        "{\"tdx\":{\"mrtd\":[\"00\"]}}",
+        "{\"tdx\":{\"rtmr3\":[]}}",
+        "{\"tdx\":{\"min_tee_tcb_svn\":\"00\"}}",
+        "{\"tdx\":{\"allow_debug\":1}}",
         "[]",
         "",
         "{",
