@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "ward/dcap.h"
 #include "ward/json.h"
+#include "ward/nvgpu.h"
 #include "ward/sim.h"
 #include "ward/snp.h"
 #include "ward/tdx.h"
@@ -19,13 +20,16 @@
 
 static void sim_usage(FILE *f)
 {
-    fprintf(f, "usage: ward sim <vendor> [options]\n"
-               "\n"
-               "vendors:\n"
-               "  snp      AMD SEV-SNP attestation report with its VCEK/VLEK, ASK/ASVK and ARK\n"
-               "  tdx      Intel TDX quote (v4 or v5) with its PCK chain and DCAP collateral\n"
-               "\n"
-               "Run 'ward sim <vendor> --help' for the vendor's options.\n");
+    fprintf(f,
+            "usage: ward sim <vendor> [options]\n"
+            "\n"
+            "vendors:\n"
+            "  snp        AMD SEV-SNP attestation report with its VCEK/VLEK, ASK/ASVK and ARK\n"
+            "  tdx        Intel TDX quote (v4 or v5) with its PCK chain and DCAP collateral\n"
+            "  nvgpu      NVIDIA GPU attestation report (SPDM measurements) with its device chain\n"
+            "  composite  a CPU report (snp or tdx) bound to GPU reports, in one JSON envelope\n"
+            "\n"
+            "Run 'ward sim <vendor> --help' for the vendor's options.\n");
 }
 
 static void snp_usage(FILE *f)
@@ -200,6 +204,10 @@ enum {
     OPT_MRTD,
     OPT_OUT_OF_DATE,
     OPT_FMSPC,
+    OPT_NONCE,
+    OPT_BLACKWELL,
+    OPT_CPU,
+    OPT_GPUS,
 };
 
 static const struct option snp_options[] = {
@@ -636,6 +644,273 @@ out:
     return rc;
 }
 
+/* ---- ward sim nvgpu ---- */
+
+static void nvgpu_usage(FILE *f)
+{
+    fprintf(f, "usage: ward sim nvgpu --dir DIR [options]\n"
+               "\n"
+               "Writes evidence.bin (an SPDM GET_MEASUREMENTS request and its signed response, as\n"
+               "NVIDIA GPUs report them), cert_chain.pem (the device chain, leaf first) and\n"
+               "nonce.hex, signed by simulator roots kept in DIR (created on first use). They are\n"
+               "NOT NVIDIA's: a verifier accepts them only with --allow-sim DIR.\n"
+               "\n"
+               "options:\n"
+               "  --dir DIR             simulator state: keys and roots (created with mode 0700)\n"
+               "  --nonce HEX           the request nonce, 32 bytes (default: random)\n"
+               "  --blackwell           a Blackwell (GB100) GPU (default: Hopper, GH100)\n"
+               "  -o, --out DIR         output directory (default: .)\n"
+               "  -h, --help            show this help\n");
+}
+
+static const struct option nvgpu_options[] = {
+    {"dir", required_argument, NULL, OPT_DIR},
+    {"nonce", required_argument, NULL, OPT_NONCE},
+    {"blackwell", no_argument, NULL, OPT_BLACKWELL},
+    {"out", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The options of `ward sim nvgpu`, decoded. */
+struct nvgpu_args {
+    const char *out_dir;
+    struct ward_nvgpu_sim_opts opts;
+    uint8_t nonce[32];
+};
+
+/* nvgpu_parse_args fills |a|; returns -1 to go on, else the exit code. */
+static int nvgpu_parse_args(int argc, char **argv, struct nvgpu_args *a)
+{
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":ho:", nvgpu_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_DIR:
+            a->opts.dir = optarg;
+            break;
+        case OPT_NONCE:
+            if (ward_hex_decode_exact(optarg, a->nonce, sizeof(a->nonce)) != WARD_OK) {
+                cli_error("sim", "--nonce must be 32 bytes (64 hex digits)");
+                return WARD_EXIT_USAGE;
+            }
+            a->opts.nonce = a->nonce;
+            break;
+        case OPT_BLACKWELL:
+            a->opts.blackwell = true;
+            break;
+        case 'o':
+            a->out_dir = optarg;
+            break;
+        case 'h':
+            nvgpu_usage(stdout);
+            return WARD_EXIT_OK;
+        case ':':
+            cli_error("sim", "option '%s' needs a value", argv[optind - 1]);
+            nvgpu_usage(stderr);
+            return WARD_EXIT_USAGE;
+        default:
+            cli_error("sim", "unknown option '%s'", argv[optind - 1]);
+            nvgpu_usage(stderr);
+            return WARD_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        cli_error("sim", "unexpected argument '%s'", argv[optind]);
+        nvgpu_usage(stderr);
+        return WARD_EXIT_USAGE;
+    }
+    if (a->opts.dir == NULL) {
+        cli_error("sim", "--dir DIR is required (where the simulator keeps its keys)");
+        nvgpu_usage(stderr);
+        return WARD_EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* nvgpu_request_nonce reads the request nonce back from |report|. */
+static int nvgpu_request_nonce(const struct ward_buf *report, char hex[65])
+{
+    struct ward_nvgpu_report *r = malloc(sizeof(*r));
+    if (r == NULL) {
+        cli_error("sim", "out of memory");
+        return WARD_EXIT_USAGE;
+    }
+    int rc = ward_nvgpu_report_parse(report->data, report->len, r);
+    if (rc == WARD_OK) {
+        ward_hex_encode(r->request_nonce, sizeof(r->request_nonce), hex);
+    }
+    free(r);
+    if (rc != WARD_OK) {
+        cli_error("sim", "%s", ward_err_detail());
+        return WARD_EXIT_USAGE;
+    }
+    return WARD_EXIT_OK;
+}
+
+static int sim_nvgpu_main(int argc, char **argv)
+{
+    struct nvgpu_args a;
+    memset(&a, 0, sizeof(a));
+    a.out_dir = ".";
+    int rc = nvgpu_parse_args(argc, argv, &a);
+    if (rc >= 0) {
+        return rc;
+    }
+
+    struct ward_buf report = {0}, chain = {0};
+    char nonce_hex[66]; /* 64 digits, then a newline or NUL, then NUL */
+    char report_path[SIM_PATH_MAX], chain_path[SIM_PATH_MAX], nonce_path[SIM_PATH_MAX];
+    if (ward_nvgpu_sim_report(&a.opts, &report, &chain) != WARD_OK) {
+        cli_error("sim", "%s", ward_err_detail());
+        rc = WARD_EXIT_USAGE;
+        goto out;
+    }
+    rc = nvgpu_request_nonce(&report, nonce_hex);
+    if (rc == WARD_EXIT_OK && ward_mkdir_p(a.out_dir, 0755) != WARD_OK) {
+        cli_error("sim", "%s", ward_err_detail());
+        rc = WARD_EXIT_USAGE;
+    }
+    if (rc == WARD_EXIT_OK) {
+        rc = write_out(a.out_dir, "evidence.bin", report.data, report.len, report_path);
+    }
+    if (rc == WARD_EXIT_OK) {
+        rc = write_out(a.out_dir, "cert_chain.pem", chain.data, chain.len, chain_path);
+    }
+    if (rc == WARD_EXIT_OK) {
+        nonce_hex[64] = '\n';
+        rc = write_out(a.out_dir, "nonce.hex", (const uint8_t *)nonce_hex, 65, nonce_path);
+        nonce_hex[64] = '\0';
+    }
+    if (rc == WARD_EXIT_OK) {
+        printf("verify with: ward verify --tee nvgpu --allow-sim %s --certs %s --nonce %s %s\n",
+               a.opts.dir, chain_path, nonce_hex, report_path);
+    }
+out:
+    ward_buf_cleanup(&chain);
+    ward_buf_cleanup(&report);
+    return rc;
+}
+
+/* ---- ward sim composite ---- */
+
+static void composite_usage(FILE *f)
+{
+    fprintf(
+        f,
+        "usage: ward sim composite --dir DIR [options] -o FILE\n"
+        "\n"
+        "Writes a composite evidence envelope, {\"tee\":\"composite\",\"parts\":[CPU, GPU...]}:\n"
+        "simulated GPU reports and a CPU report whose REPORT_DATA binds them (for each GPU\n"
+        "in order its request nonce and the SHA-384 of its report, under the label\n"
+        "\"ward/v1/composite\"). Signed by simulator roots kept in DIR (created on first\n"
+        "use); NOT the vendors': a verifier accepts them only with --allow-sim DIR.\n"
+        "\n"
+        "options:\n"
+        "  --dir DIR             simulator state: keys and roots (created with mode 0700)\n"
+        "  --cpu snp|tdx         the CPU TEE (default snp)\n"
+        "  --gpus N              number of GPUs, 1-%d (default 1)\n"
+        "  --blackwell           Blackwell (GB100) GPUs (default: Hopper, GH100)\n"
+        "  -o, --out FILE        the envelope to write (required)\n"
+        "  -h, --help            show this help\n",
+        WARD_NVGPU_SIM_MAX_DEVICES);
+}
+
+static const struct option composite_options[] = {
+    {"dir", required_argument, NULL, OPT_DIR},
+    {"cpu", required_argument, NULL, OPT_CPU},
+    {"gpus", required_argument, NULL, OPT_GPUS},
+    {"blackwell", no_argument, NULL, OPT_BLACKWELL},
+    {"out", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* composite_parse_opt applies one option; returns -1 to go on, else the exit code. */
+static int composite_parse_opt(int c, char **argv, struct ward_composite_sim_opts *opts,
+                               const char **out_file)
+{
+    uint64_t v;
+    switch (c) {
+    case OPT_DIR:
+        opts->dir = optarg;
+        return -1;
+    case OPT_CPU:
+        if (strcmp(optarg, "snp") == 0) {
+            opts->cpu = WARD_COMPOSITE_CPU_SNP;
+        } else if (strcmp(optarg, "tdx") == 0) {
+            opts->cpu = WARD_COMPOSITE_CPU_TDX;
+        } else {
+            cli_error("sim", "--cpu must be snp or tdx, not '%s'", optarg);
+            return WARD_EXIT_USAGE;
+        }
+        return -1;
+    case OPT_GPUS:
+        if (!parse_uint(optarg, WARD_NVGPU_SIM_MAX_DEVICES, &v) || v == 0) {
+            cli_error("sim", "--gpus must be 1-%d, not '%s'", WARD_NVGPU_SIM_MAX_DEVICES, optarg);
+            return WARD_EXIT_USAGE;
+        }
+        opts->num_gpus = (size_t)v;
+        return -1;
+    case OPT_BLACKWELL:
+        opts->blackwell = true;
+        return -1;
+    case 'o':
+        *out_file = optarg;
+        return -1;
+    case 'h':
+        composite_usage(stdout);
+        return WARD_EXIT_OK;
+    case ':':
+        cli_error("sim", "option '%s' needs a value", argv[optind - 1]);
+        composite_usage(stderr);
+        return WARD_EXIT_USAGE;
+    default:
+        cli_error("sim", "unknown option '%s'", argv[optind - 1]);
+        composite_usage(stderr);
+        return WARD_EXIT_USAGE;
+    }
+}
+
+static int sim_composite_main(int argc, char **argv)
+{
+    struct ward_composite_sim_opts opts = {0};
+    const char *out_file = NULL;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":ho:", composite_options, NULL)) != -1) {
+        int rc = composite_parse_opt(c, argv, &opts, &out_file);
+        if (rc >= 0) {
+            return rc;
+        }
+    }
+    if (optind != argc) {
+        cli_error("sim", "unexpected argument '%s'", argv[optind]);
+        composite_usage(stderr);
+        return WARD_EXIT_USAGE;
+    }
+    if (opts.dir == NULL || out_file == NULL) {
+        cli_error("sim", "%s is required", opts.dir == NULL ? "--dir DIR" : "-o FILE");
+        composite_usage(stderr);
+        return WARD_EXIT_USAGE;
+    }
+
+    struct ward_buf env = {0};
+    int rc = WARD_EXIT_OK;
+    if (ward_composite_sim(&opts, &env) != WARD_OK ||
+        ward_write_file_atomic(out_file, env.data, env.len, 0644) != WARD_OK) {
+        cli_error("sim", "%s", ward_err_detail());
+        rc = WARD_EXIT_USAGE;
+    } else {
+        printf("wrote %s\n", out_file);
+        printf("verify with: ward verify --allow-sim %s %s\n", opts.dir, out_file);
+    }
+    ward_buf_cleanup(&env);
+    return rc;
+}
+
 int sim_main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -652,6 +927,12 @@ int sim_main(int argc, char **argv)
     }
     if (strcmp(argv[1], "tdx") == 0) {
         return sim_tdx_main(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "nvgpu") == 0) {
+        return sim_nvgpu_main(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "composite") == 0) {
+        return sim_composite_main(argc - 1, argv + 1);
     }
     cli_error("sim", "unknown vendor '%s'", argv[1]);
     sim_usage(stderr);

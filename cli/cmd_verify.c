@@ -1,9 +1,10 @@
 /*
  * cli/cmd_verify.c: `ward verify`: appraise evidence and print the result.
  *
- *   ward verify [--tee snp] [--certs FILE]... [--crl FILE]... [--as-of RFC3339]
- *               [--policy FILE] [--report-data HEX] [--allow-sim DIR] [--json]
- *               [--cache DIR | --no-cache] EVIDENCE
+ *   ward verify [--tee snp|tdx|nvgpu|composite] [--certs FILE]... [--crl FILE]...
+ *               [--as-of RFC3339] [--collateral FILE] [--policy FILE] [--report-data HEX]
+ *               [--nonce HEX] [--reference FILE] [--ocsp FILE]... [--rim FILE]...
+ *               [--allow-sim DIR] [--json] [--cache DIR | --no-cache] EVIDENCE
  *
  * Exit 0: verdict pass; 1: evidence rejected (any reason, including malformed
  * input); 2: usage or I/O error.
@@ -32,27 +33,37 @@ struct files {
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: ward verify [--tee snp|tdx] [--certs FILE]... [--crl FILE]... [--as-of RFC3339]\n"
-        "                   [--collateral FILE] [--policy FILE] [--report-data HEX]\n"
-        "                   [--allow-sim DIR] [--json] [--cache DIR | --no-cache] EVIDENCE\n"
+    fputs(
+        "usage: ward verify [--tee snp|tdx|nvgpu] [--certs FILE]... [--crl FILE]...\n"
+        "                   [--as-of RFC3339] [--collateral FILE] [--policy FILE]\n"
+        "                   [--report-data HEX] [--nonce HEX] [--reference FILE] [--ocsp FILE]...\n"
+        "                   [--rim FILE]... [--allow-sim DIR] [--json] [--cache DIR | --no-cache]\n"
+        "                   EVIDENCE\n"
         "\n"
-        "EVIDENCE is a raw SEV-SNP report, a raw TDX quote, or a JSON evidence envelope;\n"
-        "'-' reads stdin.\n"
-        "  --tee snp|tdx      evidence type (default: from the envelope or the bytes)\n"
+        "EVIDENCE is a raw SEV-SNP report, a raw TDX quote, a raw NVIDIA GPU report (SPDM\n"
+        "request || response), a JSON evidence envelope, or a composite envelope\n"
+        "{\"tee\":\"composite\",\"parts\":[...]}; '-' reads stdin.\n"
+        "  --tee TEE          snp, tdx, nvgpu or composite (default: from the envelope or\n"
+        "                     the bytes)\n"
+        "  --certs FILE       certificates, DER or PEM, any order, repeatable: SNP VCEK/VLEK,\n"
+        "                     ASK/ASVK, ARK; GPU device certificate chain\n"
+        "  --crl FILE         SNP: CRL (DER or PEM) to check revocation with, repeatable\n"
         "  --collateral FILE  TDX: DCAP collateral bundle (JSON, as ward fetch tdx writes)\n"
-        "  --certs FILE       VCEK/VLEK, ASK/ASVK, ARK: DER or PEM, any order, repeatable\n"
-        "  --crl FILE         CRL (DER or PEM) to check revocation with, repeatable\n"
         "  --as-of TIME       verify as of this RFC 3339 time (default: now)\n"
         "  --policy FILE      appraisal policy (docs/policy.md); the default refuses debug\n"
         "                     guests and guests that allow a migration agent\n"
-        "  --report-data HEX  expected REPORT_DATA (64 bytes, 128 hex digits)\n"
+        "  --report-data HEX  SNP/TDX: expected REPORT_DATA (64 bytes, 128 hex digits)\n"
+        "  --nonce HEX        GPU: the 32-byte nonce the report must answer\n"
+        "  --reference FILE   GPU: expected measurements (applied to every GPU), JSON\n"
+        "                     {\"measurements\":[{\"index\":N,\"value\":\"hex\"}]}\n"
+        "  --ocsp FILE        GPU: DER OCSP response for the device chain, repeatable\n"
+        "  --rim FILE         GPU: NVIDIA Reference Integrity Manifest (not supported yet)\n"
         "  --allow-sim DIR    also trust the simulator roots in DIR (results say so)\n"
         "  --json             print the appraisal as JSON\n"
         "  --cache DIR        collateral cache (default $XDG_CACHE_HOME/ward)\n"
         "  --no-cache         do not read the collateral cache\n"
-        "exit status: 0 pass, 1 evidence rejected, 2 usage or I/O error\n");
+        "exit status: 0 pass, 1 evidence rejected, 2 usage or I/O error\n",
+        f);
 }
 
 static int add_file(struct files *fs, const char *path)
@@ -89,9 +100,10 @@ static void print_human(const struct ward_appraisal *a)
                    ward_status_name(a->checks[c]));
         }
     }
-    static const char *const shown[] = {"product",     "version",     "signing_key",
-                                        "tcb_status",  "measurement", "mrtd",
-                                        "report_data", "vmpl",        "chip_id"};
+    static const char *const shown[] = {"product", "version",        "signing_key",   "tcb_status",
+                                        "device",  "driver_version", "vbios_version", "measurement",
+                                        "mrtd",    "report_data",    "nonce",         "vmpl",
+                                        "chip_id"};
     for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
         json_t *v = json_object_get(a->claims, shown[i]);
         if (v == NULL) {
@@ -119,6 +131,31 @@ static bool looks_like_tdx(const uint8_t *p, size_t len)
            tee == 0x81;
 }
 
+/* A composite envelope is JSON whose "tee" is "composite". */
+static bool is_composite(const uint8_t *p, size_t len)
+{
+    json_t *doc = NULL;
+    size_t i = 0;
+    while (i < len && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) {
+        i++;
+    }
+    if (i == len || p[i] != '{' || ward_json_parse(p, len, &doc) != WARD_OK) {
+        ward_err_clear();
+        return false;
+    }
+    const char *t = json_string_value(json_object_get(doc, "tee"));
+    bool yes = t != NULL && strcmp(t, "composite") == 0;
+    json_decref(doc);
+    return yes;
+}
+
+/* An NVIDIA GPU report starts with an SPDM GET_MEASUREMENTS request: version
+ * 1.x, request code 0xE0. */
+static bool looks_like_nvgpu(const uint8_t *p, size_t len)
+{
+    return len > 2 && (p[0] >> 4) == 1 && p[1] == 0xE0;
+}
+
 /* Appraisal of input that is not evidence at all: a failing result naming why. */
 static void reject_malformed(struct ward_appraisal *a, const char *tee, const char *why)
 {
@@ -131,6 +168,10 @@ int verify_main(int argc, char **argv)
     static const struct option longopts[] = {
         {"tee", required_argument, NULL, 't'},
         {"collateral", required_argument, NULL, 'L'},
+        {"nonce", required_argument, NULL, 'n'},
+        {"reference", required_argument, NULL, 'R'},
+        {"ocsp", required_argument, NULL, 'O'},
+        {"rim", required_argument, NULL, 'M'},
         {"certs", required_argument, NULL, 'c'},
         {"crl", required_argument, NULL, 'r'},
         {"as-of", required_argument, NULL, 'a'},
@@ -143,7 +184,7 @@ int verify_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct files certs = {0}, crls = {0};
+    struct files certs = {0}, crls = {0}, ocsps = {0}, refs = {0};
     struct ward_verify_opts opts = {0};
     struct ward_policy *policy = NULL;
     struct ward_envelope env = {0};
@@ -217,6 +258,34 @@ int verify_main(int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'n':
+            if (ward_hex_decode_exact(optarg, opts.nonce, sizeof(opts.nonce)) != WARD_OK) {
+                cli_error("verify", "--nonce: %s", ward_err_detail());
+                goto out;
+            }
+            opts.has_nonce = true;
+            break;
+        case 'R':
+            if (refs.num > 0) {
+                cli_error("verify", "--reference may be given once");
+                goto out;
+            }
+            if (add_file(&refs, optarg) != WARD_EXIT_OK) {
+                goto out;
+            }
+            opts.reference_file = &refs.blobs[0];
+            break;
+        case 'O':
+            if (add_file(&ocsps, optarg) != WARD_EXIT_OK) {
+                goto out;
+            }
+            opts.ocsp_files = ocsps.blobs;
+            opts.num_ocsp_files = ocsps.num;
+            break;
+        case 'M':
+            cli_error("verify", "--rim: verifying NVIDIA RIMs is not supported by this build yet; "
+                                "give the expected values with --reference");
+            goto out;
         case 'L':
             ward_buf_cleanup(&collateral);
             if (ward_read_file(optarg, WARD_DCAP_BUNDLE_MAX, &collateral) != WARD_OK) {
@@ -246,8 +315,11 @@ int verify_main(int argc, char **argv)
         usage(stderr);
         goto out;
     }
-    if (tee != NULL && strcmp(tee, "snp") != 0 && strcmp(tee, "tdx") != 0) {
-        cli_error("verify", "--tee %s is not supported by this build (supported: snp, tdx)", tee);
+    if (tee != NULL && strcmp(tee, "snp") != 0 && strcmp(tee, "tdx") != 0 &&
+        strcmp(tee, "nvgpu") != 0 && strcmp(tee, "composite") != 0) {
+        cli_error("verify",
+                  "--tee %s is not supported by this build (supported: snp, tdx, nvgpu, composite)",
+                  tee);
         goto out;
     }
     if (ward_read_file(argv[optind], EVIDENCE_MAX_LEN, &evidence) != WARD_OK) {
@@ -264,9 +336,19 @@ int verify_main(int argc, char **argv)
 
     const uint8_t *report = evidence.data;
     size_t report_len = evidence.len;
-    int rc = ward_envelope_parse(evidence.data, evidence.len, &env);
+    if ((tee != NULL && strcmp(tee, "composite") == 0) ||
+        is_composite(evidence.data, evidence.len)) {
+        if (ward_verify_composite(evidence.data, evidence.len, &opts, &a) != WARD_OK) {
+            cli_error("verify", "%s", ward_err_detail());
+            goto out;
+        }
+        have_appraisal = true;
+    }
+    int rc = have_appraisal ? WARD_ERR_NOT_FOUND
+                            : ward_envelope_parse(evidence.data, evidence.len, &env);
     if (rc == WARD_OK) {
-        if ((strcmp(env.tee, "snp") != 0 && strcmp(env.tee, "tdx") != 0) ||
+        if ((strcmp(env.tee, "snp") != 0 && strcmp(env.tee, "tdx") != 0 &&
+             strcmp(env.tee, "nvgpu") != 0) ||
             (tee != NULL && strcmp(tee, env.tee) != 0)) {
             char why[96];
             snprintf(why, sizeof(why), "envelope: tee \"%.16s\" is not supported here%s%s", env.tee,
@@ -274,7 +356,11 @@ int verify_main(int argc, char **argv)
             reject_malformed(&a, tee ? tee : "snp", why);
             have_appraisal = true;
         } else {
-            tee = tee ? tee : strcmp(env.tee, "tdx") == 0 ? "tdx" : "snp";
+            tee = tee ? tee : env.tee;
+            if (env.nonce.len == 32 && !opts.has_nonce) {
+                memcpy(opts.nonce, env.nonce.data, 32);
+                opts.has_nonce = true;
+            }
         }
         report = env.evidence.data;
         report_len = env.evidence.len;
@@ -293,10 +379,13 @@ int verify_main(int argc, char **argv)
     }
     if (!have_appraisal) {
         if (tee == NULL) {
-            tee = looks_like_tdx(report, report_len) ? "tdx" : "snp";
+            tee = looks_like_tdx(report, report_len)     ? "tdx"
+                  : looks_like_nvgpu(report, report_len) ? "nvgpu"
+                                                         : "snp";
         }
-        int vrc = strcmp(tee, "tdx") == 0 ? ward_verify_tdx(report, report_len, &opts, &a)
-                                          : ward_verify_snp(report, report_len, &opts, &a);
+        int vrc = strcmp(tee, "tdx") == 0     ? ward_verify_tdx(report, report_len, &opts, &a)
+                  : strcmp(tee, "nvgpu") == 0 ? ward_verify_nvgpu(report, report_len, &opts, &a)
+                                              : ward_verify_snp(report, report_len, &opts, &a);
         if (vrc != WARD_OK) {
             cli_error("verify", "%s", ward_err_detail());
             goto out;
@@ -331,6 +420,8 @@ out:
     ward_buf_cleanup(&collateral);
     files_cleanup(&certs);
     files_cleanup(&crls);
+    files_cleanup(&ocsps);
+    files_cleanup(&refs);
     ward_policy_free(policy);
     return ret;
 }

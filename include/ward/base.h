@@ -112,6 +112,7 @@ int ward_rd_done(const struct ward_rd *r, const char *what) WARD_MUST_CHECK;
 
 int ward_rd_u8(struct ward_rd *r, uint8_t *out) WARD_MUST_CHECK;
 int ward_rd_u16le(struct ward_rd *r, uint16_t *out) WARD_MUST_CHECK;
+int ward_rd_u24le(struct ward_rd *r, uint32_t *out) WARD_MUST_CHECK; /* SPDM lengths */
 int ward_rd_u32le(struct ward_rd *r, uint32_t *out) WARD_MUST_CHECK;
 int ward_rd_u64le(struct ward_rd *r, uint64_t *out) WARD_MUST_CHECK;
 int ward_rd_u16be(struct ward_rd *r, uint16_t *out) WARD_MUST_CHECK;
@@ -157,6 +158,8 @@ void ward_wr_finish(struct ward_wr *w, struct ward_buf *out);
 
 int ward_wr_u8(struct ward_wr *w, uint8_t v) WARD_MUST_CHECK;
 int ward_wr_u16le(struct ward_wr *w, uint16_t v) WARD_MUST_CHECK;
+/* ward_wr_u24le aborts if |v| does not fit in 24 bits (a caller's bug). */
+int ward_wr_u24le(struct ward_wr *w, uint32_t v) WARD_MUST_CHECK;
 int ward_wr_u32le(struct ward_wr *w, uint32_t v) WARD_MUST_CHECK;
 int ward_wr_u64le(struct ward_wr *w, uint64_t v) WARD_MUST_CHECK;
 int ward_wr_u16be(struct ward_wr *w, uint16_t v) WARD_MUST_CHECK;

@@ -164,6 +164,107 @@ int ward_tdx_sim_quote(const struct ward_tdx_sim_opts *opts, struct ward_buf *ou
  * O=WARD_SIM_ORG_INTEL); |roots| is unchanged on failure. */
 int ward_tdx_sim_roots(const char *dir, STACK_OF(X509) *roots) WARD_MUST_CHECK;
 
+/* ---- NVIDIA confidential GPUs ---- */
+
+/* Marker every NVIDIA GPU simulator certificate's subject carries (O=...). */
+#define WARD_SIM_ORG_NVIDIA "ward simulator - NOT NVIDIA - NOT FOR PRODUCTION"
+
+/* Simulated GPUs per machine: each has its own device key (ward_nvgpu_sim_opts.device). */
+#define WARD_NVGPU_SIM_MAX_DEVICES 16
+
+/* The measurement the simulator reports at block |index| (1..255) is
+ * SHA-384("ward-sim-measurement" || index as one byte), so that a reference file
+ * can be written in advance. The FWID is SHA-384("ward-sim-fwid" || chip), chip
+ * "GH100" or "GB100". */
+#define WARD_NVGPU_SIM_MEASUREMENT_LABEL "ward-sim-measurement"
+#define WARD_NVGPU_SIM_FWID_LABEL "ward-sim-fwid"
+
+/* The simulated GPU's driver version (opaque field DRIVER_VERSION). */
+#define WARD_NVGPU_SIM_DRIVER_VERSION "550.90.07"
+
+/*
+ * NVIDIA GPU state lives under |dir|/nvgpu/ (mode 0700), every key ECDSA P-384
+ * and every certificate ECDSA-with-SHA384, subjects "CN=<name>, O=WARD_SIM_ORG_NVIDIA",
+ * shaped like NVIDIA's Hopper chain (chip "gh100"; "gb100" for Blackwell):
+ *   root.key root.der                    self-signed "SIM NVIDIA Device Identity CA"
+ *   <chip>_identity.key <chip>_identity.der
+ *                                        "SIM NVIDIA GH100 Identity", signed by the root
+ *   <chip>_ica.key <chip>_ica.der        "SIM NVIDIA GH100 Provisioner ICA 1", signed by
+ *                                        the Identity CA
+ *   <chip>_device<N>.key                 GPU N's device key; its certificate,
+ *                                        "SIM GH100 A01 GSP FMC LF", is issued afresh for
+ *                                        every report by the ICA, with the TCG DICE TcbInfo
+ *                                        extension (2.23.133.5.4.1) naming the FWID
+ *   lock                                 serialises concurrent simulators
+ * with the same rules as above: created on first use, reused after, keys mode 0600.
+ */
+
+struct ward_nvgpu_sim_opts {
+    const char *dir;      /* simulator root directory: keys and certs live here */
+    const uint8_t *nonce; /* the request's 32-byte nonce (borrowed); NULL: random */
+    bool blackwell;       /* a Blackwell (GB100) GPU; default Hopper (GH100) */
+    size_t num_blocks;    /* measurement blocks, 1..255; 0: 64 as Hopper reports */
+    unsigned device;      /* which GPU of the machine, 0..WARD_NVGPU_SIM_MAX_DEVICES-1 */
+};
+
+/* ward_nvgpu_sim_report produces an attestation report as the simulated GPU:
+ * an SPDM 1.1 GET_MEASUREMENTS request (Param1 0x01: signature requested,
+ * Param2 0xFF: all measurements, slot 0, the nonce) followed by its MEASUREMENTS
+ * response: |opts->num_blocks| DMTF blocks with indexes 1..N, each a 48-byte
+ * SHA-384 digest (WARD_NVGPU_SIM_MEASUREMENT_LABEL), a random response nonce, and
+ * NVIDIA's opaque data (VBIOS version, board id, chip SKU "882", chip SKU mod,
+ * project "1010", project SKU "0200", project SKU mod, driver version
+ * WARD_NVGPU_SIM_DRIVER_VERSION, GPU info, measurement counts, CPR info, NVDEC0
+ * status, FWID, protected-PCIe status; Blackwell adds CHIP_INFO "GB100"), signed
+ * with the device key (ECDSA P-384, SHA-384, raw r || s big-endian) over request ||
+ * response-without-signature. See ward/nvgpu.h for the layout.
+ *
+ * |out_report| receives the report and |out_chain_pem| the PEM certificate chain,
+ * leaf first, root last (leaf, Provisioner ICA, Identity CA, root). Both must be
+ * initialised; what they held is freed on success, and nothing is written to them
+ * on failure. Errors: WARD_ERR_USAGE for num_blocks over 255 or an unknown device;
+ * WARD_ERR_IO for the directory; WARD_ERR_FORMAT for unreadable or mismatched
+ * simulator files; WARD_ERR_CRYPTO. */
+int ward_nvgpu_sim_report(const struct ward_nvgpu_sim_opts *opts, struct ward_buf *out_report,
+                          struct ward_buf *out_chain_pem) WARD_MUST_CHECK;
+
+/* ward_nvgpu_sim_roots loads the NVIDIA GPU simulator's root CA
+ * (|dir|/nvgpu/root.der) and appends it to |roots|, which takes the reference,
+ * for verifiers told to trust it. Fails with WARD_ERR_NOT_FOUND if the simulator
+ * has not run in |dir|, WARD_ERR_FORMAT if the file is not a simulator certificate
+ * (its subject lacks O=WARD_SIM_ORG_NVIDIA); |roots| is unchanged on failure. */
+int ward_nvgpu_sim_roots(const char *dir, STACK_OF(X509) *roots) WARD_MUST_CHECK;
+
+/* ---- composite evidence: one CPU TEE and its GPUs ---- */
+
+enum ward_composite_cpu {
+    WARD_COMPOSITE_CPU_SNP = 0, /* an SEV-SNP report (Milan, version 5, VCEK) */
+    WARD_COMPOSITE_CPU_TDX,     /* a TDX v4 quote with its DCAP collateral */
+};
+
+struct ward_composite_sim_opts {
+    const char *dir;             /* simulator root directory (every TEE's state lives here) */
+    enum ward_composite_cpu cpu; /* 0: SEV-SNP */
+    size_t num_gpus;             /* 1..WARD_NVGPU_SIM_MAX_DEVICES; 0: 1 */
+    bool blackwell;              /* Blackwell GPUs (default Hopper) */
+};
+
+/* ward_composite_sim produces a composite evidence envelope, JSON text ending in
+ * a newline:
+ *   {"tee": "composite", "parts": [CPU part, GPU part 0, GPU part 1, ...]}
+ * Each part is an envelope {"tee", "evidence": base64, "certs": [base64 DER, ...]}:
+ * the CPU part is "snp" (certs VCEK, ASK, ARK) or "tdx" (no certs: the PCK chain
+ * is in the quote; "collateral": the DCAP bundle as a JSON object); GPU part i is
+ * "nvgpu" from simulated device i (ward_nvgpu_sim_report with a random nonce;
+ * certs leaf first, root last; "nonce": base64 of the request nonce). The CPU's
+ * REPORT_DATA is ward_binding(WARD_LABEL_COMPOSITE, payload) with the payload of
+ * ward_composite_payload over the GPU reports in order, which binds every GPU
+ * report to the CPU's. |out_json| must be initialised; what it held is freed on
+ * success and nothing is written on failure. Errors: WARD_ERR_USAGE for an
+ * unknown CPU or a GPU count out of range; otherwise those of the simulators. */
+int ward_composite_sim(const struct ward_composite_sim_opts *opts,
+                       struct ward_buf *out_json) WARD_MUST_CHECK;
+
 #ifdef __cplusplus
 }
 #endif

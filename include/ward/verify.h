@@ -139,6 +139,12 @@ struct ward_verify_opts {
      * the collateral cache. */
     const struct ward_blob *collateral_file;
     struct ward_dcap_cache *dcap_cache; /* verified DCAP collateral and PCK chains; NULL: none */
+    /* NVIDIA GPU evidence. */
+    bool has_nonce;
+    uint8_t nonce[32];                      /* expected SPDM request nonce */
+    const struct ward_blob *reference_file; /* expected measurements (JSON), or NULL */
+    const struct ward_blob *ocsp_files;     /* DER OCSP responses for the device chain */
+    size_t num_ocsp_files;
 };
 
 /* ward_verify_snp appraises a raw SEV-SNP report. Returns WARD_OK whenever an
@@ -153,6 +159,44 @@ int ward_verify_snp(const uint8_t *report, size_t len, const struct ward_verify_
  * mrtd, rtmr0..rtmr3. */
 int ward_verify_tdx(const uint8_t *quote, size_t len, const struct ward_verify_opts *opts,
                     struct ward_appraisal *out) WARD_MUST_CHECK;
+
+/* ward_verify_nvgpu appraises an NVIDIA GPU attestation report (SPDM
+ * GET_MEASUREMENTS request || signed response) with its device certificate chain
+ * (opts cert_files/certs). Same contract as ward_verify_snp. */
+int ward_verify_nvgpu(const uint8_t *report, size_t len, const struct ward_verify_opts *opts,
+                      struct ward_appraisal *out) WARD_MUST_CHECK;
+
+/* ---- composite evidence: a CPU TEE and its GPUs ---- */
+
+/* Named maximum of GPU parts in one composite envelope. */
+#define WARD_COMPOSITE_MAX_GPUS 16
+/* Bytes each GPU contributes to the composite payload: nonce (32) || SHA-384 (48). */
+#define WARD_COMPOSITE_PART_LEN 80u
+
+/* ward_composite_payload computes the payload that binds GPU evidence to the CPU
+ * evidence of a composite envelope: for each of the |num| GPU reports (SPDM
+ * GET_MEASUREMENTS request || signed response, ward/nvgpu.h) in order, its
+ * request nonce (32 bytes) followed by SHA-384 of the whole report (48 bytes).
+ * The CPU's REPORT_DATA must then equal ward_binding(WARD_LABEL_COMPOSITE,
+ * payload) (ward/binding.h); the simulator (ward_composite_sim) and the verifier
+ * both call this function. Each report is parsed (ward_nvgpu_report_parse), not
+ * appraised: its signature and chain are the GPU appraisal's business. |out|
+ * must be initialised; what it held is freed on success, and it is untouched on
+ * failure. Errors: WARD_ERR_FORMAT for no GPU report, WARD_ERR_NOMEM for more than
+ * WARD_COMPOSITE_MAX_GPUS, the parser's code (prefixed "composite: GPU part N")
+ * for a report that does not parse, WARD_ERR_CRYPTO. */
+int ward_composite_payload(const struct ward_buf *gpu_reports, size_t num,
+                           struct ward_buf *out) WARD_MUST_CHECK;
+
+/* ward_verify_composite appraises a composite envelope
+ * {"tee":"composite","parts":[...]}: one CPU part (snp or tdx) and 1 to
+ * WARD_COMPOSITE_MAX_GPUS GPU parts (nvgpu), each an evidence envelope with its
+ * own certs, nonce (GPU) and collateral (TDX). The CPU part's REPORT_DATA must be
+ * ward_binding(WARD_LABEL_COMPOSITE, ward_composite_payload(GPU evidence)); the
+ * verdict is pass only if every part passes and the binding holds. Each part's
+ * appraisal appears under claims.parts. Same contract as ward_verify_snp. */
+int ward_verify_composite(const uint8_t *json, size_t len, const struct ward_verify_opts *opts,
+                          struct ward_appraisal *out) WARD_MUST_CHECK;
 
 /* ---- evidence envelope ---- */
 

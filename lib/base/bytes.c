@@ -121,6 +121,7 @@ static int rd_uint(struct ward_rd *r, size_t n, bool big, uint64_t *out)
 
 RD_INT(ward_rd_u8, uint8_t, 1, false)
 RD_INT(ward_rd_u16le, uint16_t, 2, false)
+RD_INT(ward_rd_u24le, uint32_t, 3, false)
 RD_INT(ward_rd_u32le, uint32_t, 4, false)
 RD_INT(ward_rd_u64le, uint64_t, 8, false)
 RD_INT(ward_rd_u16be, uint16_t, 2, true)
@@ -238,6 +239,11 @@ int ward_wr_u8(struct ward_wr *w, uint8_t v)
 int ward_wr_u16le(struct ward_wr *w, uint16_t v)
 {
     return wr_uint(w, v, 2, false);
+}
+int ward_wr_u24le(struct ward_wr *w, uint32_t v)
+{
+    WARD_ASSERT(v <= 0xFFFFFFu);
+    return wr_uint(w, v, 3, false);
 }
 int ward_wr_u32le(struct ward_wr *w, uint32_t v)
 {

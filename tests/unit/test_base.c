@@ -31,6 +31,11 @@ static void reader_reads_both_orders(void **state)
     ward_rd_init(&r, b, sizeof(b));
     assert_int_equal(ward_rd_u64le(&r, &u64), WARD_OK);
     assert_true(u64 == 0x0807060504030201ull);
+    ward_rd_init(&r, b, sizeof(b));
+    assert_int_equal(ward_rd_u24le(&r, &u32), WARD_OK);
+    assert_int_equal(u32, 0x030201);
+    assert_int_equal(ward_rd_u24be(&r, &u32), WARD_OK);
+    assert_int_equal(u32, 0x040506);
 }
 
 static void reader_refuses_overruns(void **state)
@@ -101,6 +106,12 @@ static void writer_round_trips_and_caps(void **state)
     assert_int_equal(ward_wr_u16le(&w, 0xBEEF), WARD_OK);
     assert_int_equal(ward_wr_u8(&w, 1), WARD_ERR_NOMEM);
     assert_int_equal(fixed[0], 0xEF);
+
+    uint8_t three[3];
+    ward_wr_init_fixed(&w, three, sizeof(three));
+    assert_int_equal(ward_wr_u24le(&w, 0x0A0B0C), WARD_OK);
+    assert_int_equal(three[0], 0x0C);
+    assert_int_equal(three[2], 0x0A);
 }
 
 static void hex_and_base64(void **state)

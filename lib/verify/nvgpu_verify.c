@@ -1,0 +1,531 @@
+/*
+ * lib/verify/nvgpu_verify.c: appraisal of an NVIDIA GPU attestation report.
+ *
+ *   chain        every certificate given is on one path from the device leaf to
+ *                the pinned NVIDIA Device Identity CA, valid at the "as of" time;
+ *                the leaf's TCG DICE FWID (2.23.133.5.4.1) equals the report's
+ *                FWID opaque field when both are present
+ *   signature    ECDSA P-384/SHA-384 over request || response-without-signature
+ *                with the leaf key
+ *   revocation   OCSP responses given for the chain (skip when none)
+ *   measurement  each expected index present and equal (reference JSON)
+ *   binding      the request nonce equals the expected nonce
+ * tcb and policy do not apply to GPU reports today and stay "skip".
+ */
+#include <string.h>
+
+#include <openssl/ocsp.h>
+
+#include "base/der.h"
+#include "base/internal.h"
+#include "verify/internal.h"
+#include "ward/crypto.h"
+#include "ward/json.h"
+#include "ward/nvgpu.h"
+#include "ward/sim.h"
+
+#define REFERENCE_MAX_ENTRIES 256
+#define TCG_DICE_TCBINFO "2.23.133.5.4.1"
+
+/* SHA-384's OID, 2.16.840.1.101.3.4.2.2, as DER contents. */
+static const uint8_t oid_sha384[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02};
+
+struct nctx {
+    struct ward_appraisal *a;
+    const struct ward_verify_opts *opts;
+    int64_t at;
+    struct ward_nvgpu_report r;
+    STACK_OF(X509) *given; /* every certificate supplied */
+    STACK_OF(X509) *path;  /* leaf first, as verified (borrowed from given) */
+    STACK_OF(X509) *roots; /* the anchor the chain verified to */
+};
+
+static void nctx_cleanup(struct nctx *c)
+{
+    sk_X509_free(c->path);
+    sk_X509_pop_free(c->given, X509_free);
+    sk_X509_pop_free(c->roots, X509_free);
+}
+
+/* ---- claims ---- */
+
+static void add_text_claim(json_t *cl, const struct ward_nvgpu_report *r, uint16_t type,
+                           const char *key)
+{
+    const struct ward_nv_opaque_field *f = ward_nvgpu_opaque_find(r, type);
+    char text[128];
+    size_t n = 0;
+    if (f == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < f->len && f->value[i] != 0 && n + 1 < sizeof(text); i++) {
+        text[n++] = f->value[i] >= 0x20 && f->value[i] < 0x7f ? (char)f->value[i] : '?';
+    }
+    text[n] = '\0';
+    json_object_set_new(cl, key, json_string(text));
+}
+
+static int add_claims(struct nctx *c)
+{
+    const struct ward_nvgpu_report *r = &c->r;
+    json_t *cl = c->a->claims;
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%u.%u", r->spdm_version >> 4, r->spdm_version & 15);
+    json_object_set_new(cl, "spdm_version", json_string(buf));
+    GUARD(ward_json_set_hex(cl, "nonce", r->request_nonce, 32));
+    json_object_set_new(cl, "num_measurements", json_integer((json_int_t)r->num_blocks));
+    add_text_claim(cl, r, WARD_NV_OPAQUE_DRIVER_VERSION, "driver_version");
+    add_text_claim(cl, r, WARD_NV_OPAQUE_CHIP_SKU, "chip_sku");
+    add_text_claim(cl, r, WARD_NV_OPAQUE_PROJECT, "project");
+    add_text_claim(cl, r, WARD_NV_OPAQUE_PROJECT_SKU, "project_sku");
+    const struct ward_nv_opaque_field *v = ward_nvgpu_opaque_find(r, WARD_NV_OPAQUE_VBIOS_VERSION);
+    if (v != NULL && v->len >= 5) {
+        /* NVIDIA prints the VBIOS version as bytes 3.2.1.0.4 in hex. */
+        snprintf(buf, sizeof(buf), "%02X.%02X.%02X.%02X.%02X", v->value[3], v->value[2],
+                 v->value[1], v->value[0], v->value[4]);
+        json_object_set_new(cl, "vbios_version", json_string(buf));
+    }
+    const struct ward_nv_opaque_field *fw = ward_nvgpu_opaque_find(r, WARD_NV_OPAQUE_FWID);
+    if (fw != NULL) {
+        GUARD(ward_json_set_hex(cl, "fwid", fw->value, fw->len));
+    }
+    json_t *m = json_object();
+    for (size_t i = 0; m != NULL && i < r->num_blocks; i++) {
+        char idx[8];
+        snprintf(idx, sizeof(idx), "%u", r->blocks[i].index);
+        GUARD(ward_json_set_hex(m, idx, r->blocks[i].value, r->blocks[i].value_len));
+    }
+    json_object_set_new(cl, "measurements", m);
+    char when[32];
+    ward_time_format(c->at, when);
+    json_object_set_new(cl, "verified_at", json_string(when));
+    return WARD_OK;
+}
+
+/* ---- chain ---- */
+
+static int gather(struct nctx *c)
+{
+    const struct ward_verify_opts *o = c->opts;
+    for (int i = 0; o->certs != NULL && i < sk_X509_num(o->certs); i++) {
+        X509 *x = sk_X509_value(o->certs, i);
+        ENSURE(X509_up_ref(x) == 1, WARD_ERR_CRYPTO);
+        if (sk_X509_push(c->given, x) <= 0) {
+            X509_free(x);
+            return ward_err_set(WARD_ERR_NOMEM, "out of memory");
+        }
+    }
+    for (size_t i = 0; i < o->num_cert_files; i++) {
+        int rc = ward_x509_parse_all(o->cert_files[i].data, o->cert_files[i].len, c->given);
+        if (rc != WARD_OK) {
+            return ward_err_prefix("certificate %s", o->cert_files[i].name);
+        }
+    }
+    return WARD_OK;
+}
+
+static bool self_issued(X509 *x)
+{
+    return X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
+}
+
+/* Orders the given certificates into one path from the leaf (the certificate
+ * that issued none of the others) up through issuers. Every certificate must be
+ * used exactly once. */
+static int order_path(struct nctx *c)
+{
+    int n = sk_X509_num(c->given);
+    X509 *leaf = NULL;
+    ENSURE_MSG(n > 0, WARD_ERR_NOT_FOUND, "no device certificate chain given (--certs)");
+    for (int i = 0; i < n; i++) {
+        X509 *x = sk_X509_value(c->given, i);
+        bool issued_other = false;
+        for (int k = 0; k < n && !issued_other; k++) {
+            X509 *y = sk_X509_value(c->given, k);
+            issued_other = k != i && !self_issued(y) &&
+                           X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(y)) == 0;
+        }
+        if (!issued_other && !self_issued(x)) {
+            ENSURE_MSG(leaf == NULL, WARD_ERR_CHAIN,
+                       "more than one device leaf certificate was given");
+            leaf = x;
+        }
+    }
+    ENSURE_MSG(leaf != NULL, WARD_ERR_CHAIN, "no device leaf certificate among those given");
+    GUARD_PTR(sk_X509_push(c->path, leaf) > 0 ? c->path : NULL);
+    for (X509 *cur = leaf; !self_issued(cur);) {
+        X509 *next = NULL;
+        for (int k = 0; k < n && next == NULL; k++) {
+            X509 *y = sk_X509_value(c->given, k);
+            if (y != cur &&
+                X509_NAME_cmp(X509_get_subject_name(y), X509_get_issuer_name(cur)) == 0) {
+                next = y;
+            }
+        }
+        if (next == NULL) {
+            break; /* the rest of the path comes from the pinned root */
+        }
+        for (int k = 0; k < sk_X509_num(c->path); k++) {
+            ENSURE_MSG(sk_X509_value(c->path, k) != next, WARD_ERR_CHAIN,
+                       "the certificate chain loops");
+        }
+        GUARD_PTR(sk_X509_push(c->path, next) > 0 ? c->path : NULL);
+        cur = next;
+    }
+    ENSURE_MSG(sk_X509_num(c->path) == n, WARD_ERR_CHAIN,
+               "%d of the %d certificates given are not on the device's chain",
+               n - sk_X509_num(c->path), n);
+    return WARD_OK;
+}
+
+/* Finds the SHA-384 FWID in the leaf's TCG DICE TcbInfo extension: the first
+ * SEQUENCE { OID sha384, OCTET STRING (48) } at any depth. */
+static int find_fwid(struct ward_rd *r, int depth, uint8_t out[48], bool *found)
+{
+    while (ward_rd_left(r) > 0 && !*found) {
+        uint8_t tag;
+        struct ward_rd inner;
+        GUARD(ward_der_next(r, "DICE TcbInfo", &tag, &inner));
+        if (depth > 8 || !(tag & 0x20)) {
+            continue; /* primitive, or nested too deep to be the FWID list */
+        }
+        struct ward_rd probe = inner, oid, dig;
+        uint8_t t1, t2;
+        if (ward_der_next(&probe, "FWID", &t1, &oid) == WARD_OK && t1 == WARD_DER_OID &&
+            ward_rd_left(&oid) == sizeof(oid_sha384) &&
+            memcmp(oid.p, oid_sha384, sizeof(oid_sha384)) == 0 &&
+            ward_der_next(&probe, "FWID", &t2, &dig) == WARD_OK && t2 == WARD_DER_OCTET_STRING &&
+            ward_rd_left(&dig) == 48 && ward_rd_left(&probe) == 0) {
+            memcpy(out, dig.p, 48);
+            *found = true;
+            return WARD_OK;
+        }
+        ward_err_clear();
+        GUARD(find_fwid(&inner, depth + 1, out, found));
+    }
+    return WARD_OK;
+}
+
+static bool check_chain(struct nctx *c)
+{
+    struct ward_appraisal *a = c->a;
+    X509 *nv = NULL;
+    int rc = gather(c);
+    if (rc == WARD_OK) {
+        rc = order_path(c);
+    }
+    if (rc != WARD_OK) {
+        ward_appraisal_fail(a, WARD_CHECK_CHAIN, "%s", ward_err_detail());
+        return false;
+    }
+    X509 *leaf = sk_X509_value(c->path, 0);
+    X509 *top = sk_X509_value(c->path, sk_X509_num(c->path) - 1);
+    STACK_OF(X509) *inter = sk_X509_new_null();
+    for (int i = 1; inter != NULL && i < sk_X509_num(c->path); i++) {
+        if (!self_issued(sk_X509_value(c->path, i))) {
+            sk_X509_push(inter, sk_X509_value(c->path, i));
+        }
+    }
+    if (inter == NULL || nvidia_root_get(&nv) != WARD_OK || X509_up_ref(nv) != 1 ||
+        sk_X509_push(c->roots, nv) <= 0) {
+        sk_X509_free(inter);
+        ward_appraisal_fail(a, WARD_CHECK_CHAIN, "cannot load the NVIDIA root");
+        return false;
+    }
+    STACK_OF(X509) *sim = NULL;
+    if (c->opts->sim_dir != NULL && (sim = sk_X509_new_null()) != NULL &&
+        ward_nvgpu_sim_roots(c->opts->sim_dir, sim) != WARD_OK) {
+        ward_err_clear();
+    }
+    struct ward_chain_opts co = {.at = c->at};
+    rc = ward_x509_verify_chain(leaf, inter, c->roots, &co);
+    if (rc != WARD_OK && sim != NULL && sk_X509_num(sim) > 0) {
+        char err[320];
+        snprintf(err, sizeof(err), "%s", ward_err_detail());
+        if (ward_x509_verify_chain(leaf, inter, sim, &co) == WARD_OK) {
+            rc = WARD_OK;
+            a->simulated = true;
+            sk_X509_pop_free(c->roots, X509_free);
+            c->roots = sim;
+            sim = NULL;
+        } else {
+            ward_err_set(rc, "%s", err);
+        }
+    }
+    sk_X509_pop_free(sim, X509_free);
+    sk_X509_free(inter);
+    if (rc != WARD_OK) {
+        ward_appraisal_fail(a, WARD_CHECK_CHAIN,
+                            "device chain to the NVIDIA Device Identity CA: %s", ward_err_detail());
+        return false;
+    }
+    /* A root the caller gave must be exactly the anchor. */
+    if (self_issued(top)) {
+        bool same = false;
+        for (int k = 0; k < sk_X509_num(c->roots) && !same; k++) {
+            same = X509_cmp(top, sk_X509_value(c->roots, k)) == 0;
+        }
+        if (!same) {
+            ward_appraisal_fail(a, WARD_CHECK_CHAIN,
+                                "the chain's root is not the pinned NVIDIA root");
+            return false;
+        }
+    }
+    /* The leaf certifies the firmware it was issued to (TCG DICE FWID). */
+    const uint8_t *ext;
+    size_t ext_len;
+    if (ward_x509_ext_data(leaf, TCG_DICE_TCBINFO, &ext, &ext_len) == WARD_OK) {
+        struct ward_rd rd;
+        uint8_t fwid[48];
+        bool found = false;
+        ward_rd_init(&rd, ext, ext_len);
+        if (find_fwid(&rd, 0, fwid, &found) != WARD_OK) {
+            ward_appraisal_fail(a, WARD_CHECK_CHAIN, "device certificate FWID extension: %s",
+                                ward_err_detail());
+            return false;
+        }
+        const struct ward_nv_opaque_field *f = ward_nvgpu_opaque_find(&c->r, WARD_NV_OPAQUE_FWID);
+        if (found && f != NULL && (f->len != 48 || !ward_ct_equal(f->value, fwid, 48))) {
+            ward_appraisal_fail(
+                a, WARD_CHECK_CHAIN,
+                "the report's FWID differs from the one the device certificate names");
+            return false;
+        }
+        json_object_set_new(a->claims, "fwid_certified", json_boolean(found && f != NULL));
+    }
+    ward_err_clear();
+    char cn[128];
+    if (ward_x509_subject_cn(leaf, cn, sizeof(cn)) == WARD_OK) {
+        json_object_set_new(a->claims, "device", json_string(cn));
+    }
+    ward_err_clear();
+    ward_appraisal_pass(a, WARD_CHECK_CHAIN);
+    return true;
+}
+
+static bool check_signature(struct nctx *c)
+{
+    EVP_PKEY *k = X509_get0_pubkey(sk_X509_value(c->path, 0));
+    if (k == NULL ||
+        ward_ecdsa_verify_raw(k, WARD_SHA384, c->r.signed_data, c->r.signed_len, c->r.signature,
+                              c->r.signature + 48, 48, WARD_ECDSA_BE) != WARD_OK) {
+        ward_appraisal_fail(c->a, WARD_CHECK_SIGNATURE,
+                            "SPDM measurement signature does not verify with the device key: %s",
+                            ward_err_detail());
+        return false;
+    }
+    ward_appraisal_pass(c->a, WARD_CHECK_SIGNATURE);
+    return true;
+}
+
+/* ---- revocation (OCSP responses given as files) ---- */
+
+static void check_revocation(struct nctx *c)
+{
+    const struct ward_verify_opts *o = c->opts;
+    struct ward_appraisal *a = c->a;
+    if (o->num_ocsp_files == 0) {
+        return;
+    }
+    X509_STORE *store = X509_STORE_new();
+    STACK_OF(X509) *untrusted = sk_X509_dup(c->path);
+    bool ok = store != NULL && untrusted != NULL;
+    for (int i = 0; ok && i < sk_X509_num(c->roots); i++) {
+        ok = X509_STORE_add_cert(store, sk_X509_value(c->roots, i)) == 1;
+    }
+    X509_VERIFY_PARAM *vp = store ? X509_STORE_get0_param(store) : NULL;
+    if (vp != NULL) {
+        X509_VERIFY_PARAM_set_time(vp, (time_t)c->at);
+    }
+    int covered = 0;
+    for (size_t i = 0; ok && i < o->num_ocsp_files; i++) {
+        const unsigned char *p = o->ocsp_files[i].data;
+        OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)o->ocsp_files[i].len);
+        OCSP_BASICRESP *basic = NULL;
+        if (resp == NULL || p != o->ocsp_files[i].data + o->ocsp_files[i].len ||
+            OCSP_response_status(resp) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
+            (basic = OCSP_response_get1_basic(resp)) == NULL ||
+            OCSP_basic_verify(basic, untrusted, store, 0) != 1) {
+            ward_appraisal_fail(a, WARD_CHECK_REVOCATION,
+                                "OCSP response %s does not parse or verify", o->ocsp_files[i].name);
+            ok = false;
+        }
+        /* Each certificate of the path below its issuer: find its status here. */
+        for (int k = 0; ok && k < sk_X509_num(c->path); k++) {
+            X509 *cert = sk_X509_value(c->path, k);
+            X509 *issuer = k + 1 < sk_X509_num(c->path) ? sk_X509_value(c->path, k + 1) : NULL;
+            if (issuer == NULL || self_issued(cert)) {
+                continue;
+            }
+            OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), cert, issuer);
+            int status = -1, reason = 0;
+            ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
+            if (id != NULL &&
+                OCSP_resp_find_status(basic, id, &status, &reason, &rev, &thisupd, &nextupd) == 1) {
+                covered++;
+                char cn[128] = "?";
+                if (ward_x509_subject_cn(cert, cn, sizeof(cn)) != WARD_OK) {
+                    ward_err_clear();
+                }
+                if (status == V_OCSP_CERTSTATUS_REVOKED) {
+                    ward_appraisal_fail(a, WARD_CHECK_REVOCATION,
+                                        "certificate \"%s\" is revoked (OCSP)", cn);
+                } else if (status != V_OCSP_CERTSTATUS_GOOD) {
+                    ward_appraisal_fail(a, WARD_CHECK_REVOCATION,
+                                        "certificate \"%s\" has unknown OCSP status", cn);
+                }
+                struct tm t1, t2;
+                if (thisupd != NULL && ASN1_TIME_to_tm(thisupd, &t1) == 1 &&
+                    (timegm(&t1) > (time_t)c->at ||
+                     (nextupd != NULL && ASN1_TIME_to_tm(nextupd, &t2) == 1 &&
+                      timegm(&t2) < (time_t)c->at))) {
+                    ward_appraisal_fail(
+                        a, WARD_CHECK_REVOCATION,
+                        "OCSP status of \"%s\" is not current at the verification time", cn);
+                }
+            }
+            OCSP_CERTID_free(id);
+        }
+        OCSP_BASICRESP_free(basic);
+        OCSP_RESPONSE_free(resp);
+    }
+    sk_X509_free(untrusted);
+    X509_STORE_free(store);
+    if (ok && covered == 0) {
+        ward_appraisal_fail(a, WARD_CHECK_REVOCATION,
+                            "no OCSP response given covers this device chain");
+    }
+    if (a->checks[WARD_CHECK_REVOCATION] != WARD_STATUS_FAIL) {
+        ward_appraisal_pass(a, WARD_CHECK_REVOCATION);
+    }
+}
+
+/* ---- reference measurements ---- */
+
+/* The reference document: {"measurements": [{"index": N, "value": "hex" | ["hex", ...]}, ...]}
+ * (a bare list is accepted too). Every listed index must be present in the report
+ * and equal one of its values. */
+static void check_measurements(struct nctx *c)
+{
+    struct ward_appraisal *a = c->a;
+    const struct ward_blob *f = c->opts->reference_file;
+    json_t *doc = NULL, *list;
+    if (f == NULL) {
+        return;
+    }
+    if (ward_json_parse(f->data, f->len, &doc) != WARD_OK) {
+        ward_appraisal_fail(a, WARD_CHECK_MEASUREMENT, "reference %s: %s", f->name,
+                            ward_err_detail());
+        return;
+    }
+    list = json_is_array(doc) ? doc : json_object_get(doc, "measurements");
+    if (!json_is_array(list) || json_array_size(list) == 0 ||
+        json_array_size(list) > REFERENCE_MAX_ENTRIES) {
+        ward_appraisal_fail(
+            a, WARD_CHECK_MEASUREMENT,
+            "reference %s: expected a non-empty list of {\"index\", \"value\"} (at most %d)",
+            f->name, REFERENCE_MAX_ENTRIES);
+        json_decref(doc);
+        return;
+    }
+    json_t *report = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        uint64_t idx = 0;
+        json_t *vals = json_object_get(e, "value");
+        if (ward_json_get_uint(e, "index", 255, &idx) != WARD_OK || vals == NULL) {
+            ward_appraisal_fail(a, WARD_CHECK_MEASUREMENT,
+                                "reference %s: entry %zu needs \"index\" and \"value\"", f->name,
+                                i);
+            continue;
+        }
+        const struct ward_spdm_block *b = NULL;
+        for (size_t k = 0; k < c->r.num_blocks && b == NULL; k++) {
+            if (c->r.blocks[k].index == idx) {
+                b = &c->r.blocks[k];
+            }
+        }
+        if (b == NULL) {
+            ward_appraisal_fail(a, WARD_CHECK_MEASUREMENT,
+                                "measurement %u is expected but not in the report", (unsigned)idx);
+            json_array_append_new(
+                report, json_pack("{s:I,s:s}", "index", (json_int_t)idx, "result", "missing"));
+            continue;
+        }
+        bool match = false;
+        size_t nv = json_is_array(vals) ? json_array_size(vals) : 1;
+        for (size_t k = 0; k < nv && !match; k++) {
+            json_t *v = json_is_array(vals) ? json_array_get(vals, k) : vals;
+            struct ward_buf want = {0};
+            if (json_is_string(v) && ward_hex_decode(json_string_value(v), &want) == WARD_OK) {
+                match = want.len == b->value_len && ward_ct_equal(want.data, b->value, want.len);
+            }
+            ward_buf_cleanup(&want);
+        }
+        if (!match) {
+            ward_appraisal_fail(a, WARD_CHECK_MEASUREMENT,
+                                "measurement %u differs from every reference value", (unsigned)idx);
+        }
+        json_array_append_new(report, json_pack("{s:I,s:s}", "index", (json_int_t)idx, "result",
+                                                match ? "match" : "mismatch"));
+    }
+    json_object_set_new(a->claims, "reference_results", report);
+    json_decref(doc);
+    if (a->checks[WARD_CHECK_MEASUREMENT] != WARD_STATUS_FAIL) {
+        ward_appraisal_pass(a, WARD_CHECK_MEASUREMENT);
+    }
+}
+
+static void check_binding(struct nctx *c)
+{
+    if (!c->opts->has_nonce) {
+        return;
+    }
+    if (!ward_ct_equal(c->r.request_nonce, c->opts->nonce, 32)) {
+        char got[65];
+        ward_hex_encode(c->r.request_nonce, 32, got);
+        ward_appraisal_fail(c->a, WARD_CHECK_BINDING,
+                            "the report answers nonce %s, not the expected one", got);
+        return;
+    }
+    ward_appraisal_pass(c->a, WARD_CHECK_BINDING);
+}
+
+int ward_verify_nvgpu(const uint8_t *report, size_t len, const struct ward_verify_opts *opts,
+                      struct ward_appraisal *out)
+{
+    struct nctx c;
+    memset(&c, 0, sizeof(c));
+    ward_appraisal_init(out, "nvgpu");
+    c.a = out;
+    c.opts = opts;
+    c.at = opts->at ? opts->at : ward_time_now();
+    c.given = sk_X509_new_null();
+    c.path = sk_X509_new_null();
+    c.roots = sk_X509_new_null();
+    if (c.given == NULL || c.path == NULL || c.roots == NULL) {
+        nctx_cleanup(&c);
+        ward_appraisal_cleanup(out);
+        return ward_err_set(WARD_ERR_NOMEM, "out of memory");
+    }
+    int rc = WARD_OK;
+    if (ward_nvgpu_report_parse(report, len, &c.r) != WARD_OK) {
+        ward_appraisal_fail(out, WARD_CHECK_SIGNATURE, "%s", ward_err_detail());
+    } else if ((rc = add_claims(&c)) == WARD_OK) {
+        bool chain_ok = check_chain(&c);
+        bool sig_ok = chain_ok && check_signature(&c);
+        json_object_set_new(out->claims, "simulated", json_boolean(out->simulated));
+        if (chain_ok && sig_ok) {
+            check_revocation(&c);
+            check_measurements(&c);
+            check_binding(&c);
+        }
+    }
+    nctx_cleanup(&c);
+    if (rc != WARD_OK) {
+        ward_appraisal_cleanup(out);
+    }
+    return rc;
+}
