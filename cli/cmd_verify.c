@@ -247,6 +247,9 @@ int verify_main(int argc, char **argv)
             if (src == WARD_ERR_NOT_FOUND) {
                 src = ward_tdx_sim_roots(optarg, roots);
             }
+            if (src == WARD_ERR_NOT_FOUND) {
+                src = ward_nvgpu_sim_roots(optarg, roots);
+            }
             sk_X509_pop_free(roots, X509_free);
             if (src != WARD_OK) {
                 cli_error("verify", "--allow-sim %s: %s", optarg, ward_err_detail());

@@ -219,7 +219,6 @@ static bool check_chain(struct nctx *c)
         return false;
     }
     X509 *leaf = sk_X509_value(c->path, 0);
-    X509 *top = sk_X509_value(c->path, sk_X509_num(c->path) - 1);
     STACK_OF(X509) *inter = sk_X509_new_null();
     for (int i = 1; inter != NULL && i < sk_X509_num(c->path); i++) {
         if (!self_issued(sk_X509_value(c->path, i))) {
@@ -259,13 +258,17 @@ static bool check_chain(struct nctx *c)
                             "device chain to the NVIDIA Device Identity CA: %s", ward_err_detail());
         return false;
     }
-    /* A root the caller gave must be exactly the anchor. */
-    if (self_issued(top)) {
-        bool same = false;
-        for (int k = 0; k < sk_X509_num(c->roots) && !same; k++) {
-            same = X509_cmp(top, sk_X509_value(c->roots, k)) == 0;
+    /* A root the caller gave, or any certificate named like the anchor, must be
+     * exactly the anchor: a damaged copy is an error, not something to step around. */
+    for (int i = 1; i < sk_X509_num(c->path); i++) {
+        X509 *x = sk_X509_value(c->path, i);
+        bool claims_anchor = self_issued(x), same = false;
+        for (int k = 0; k < sk_X509_num(c->roots); k++) {
+            X509 *r = sk_X509_value(c->roots, k);
+            claims_anchor |= X509_NAME_cmp(X509_get_subject_name(x), X509_get_subject_name(r)) == 0;
+            same |= X509_cmp(x, r) == 0;
         }
-        if (!same) {
+        if (claims_anchor && !same) {
             ward_appraisal_fail(a, WARD_CHECK_CHAIN,
                                 "the chain's root is not the pinned NVIDIA root");
             return false;

@@ -53,8 +53,8 @@ static const struct nv_chip nv_hopper = {
 static const struct nv_chip nv_blackwell = {
     "GB100", "gb100", {0x00, 0x6a, 0x00, 0x97, 0x01, 0x00, 0x00, 0x00}, "GB100"};
 
-/* One CA of the simulated hierarchy. A per-chip CA's files and CN carry the
- * chip: files <prefix>_<file>.key/.der, CN <cn_head> <chip name> <cn_tail>. */
+/* One certificate of the simulated hierarchy (the leaf too). A per-chip one's files and CN carry
+ * the chip: files <prefix>_<file>.key/.der, CN <cn_head> <chip name> <cn_tail>. */
 struct nv_ca {
     const char *file;    /* base name of the .key and .der files */
     const char *cn_head; /* subject CN (before the chip name, if per chip) */
