@@ -4,7 +4,7 @@
 #   make build   build in $(BUILD_DIR)
 #   make run     deps + build, then verify the bundled sample evidence (scripts/run-dev.sh)
 #   make check   deps, then plain and ASan+UBSan test passes (scripts/check.sh)
-#   make bench   build, then run the SEV-SNP and TDX benchmarks
+#   make bench   build, then run the SEV-SNP, TDX and NVIDIA GPU benchmarks
 #   make fuzz    clang + libFuzzer build in $(FUZZ_BUILD_DIR), fuzz each target (scripts/fuzz.sh)
 #   make clean   remove the build directories this file creates
 
@@ -68,6 +68,7 @@ check: deps
 bench: build
 	$(BUILD_DIR)/bench/ward-bench snp
 	$(BUILD_DIR)/bench/ward-bench tdx
+	$(BUILD_DIR)/bench/ward-bench nvgpu
 
 fuzz: deps
 	FUZZ_BUILD_DIR=$(FUZZ_BUILD_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_MERGE=$(FUZZ_MERGE) scripts/fuzz.sh

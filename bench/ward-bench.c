@@ -6,6 +6,9 @@
  *   ward-bench snp [--seconds N] [--data DIR] [--no-chain-cache]
  *       full appraisal of a real Genoa report with a cached chain, against raw
  *       OpenSSL P-384 ECDSA verification of the same bytes with the same key.
+ *   ward-bench nvgpu [--seconds N] [--data DIR] [--no-cache]
+ *       full appraisal of a real H100 report with its chain parsed and cached,
+ *       against raw OpenSSL P-384 verification of the same signature.
  *   ward-bench tdx [--seconds N] [--data DIR] [--no-cache]
  *       full appraisal of a real TDX quote with cached collateral and chains,
  *       against half of OpenSSL's raw P-256 verify rate (a quote needs two
@@ -20,6 +23,7 @@
 #include <openssl/ecdsa.h>
 
 #include "ward/crypto.h"
+#include "ward/nvgpu.h"
 #include "ward/snp.h"
 #include "ward/tdx.h"
 #include "ward/verify.h"
@@ -244,6 +248,96 @@ static int bench_tdx(double seconds, const char *dir, bool cache)
     return 0;
 }
 
+struct nvgpu_bench {
+    struct ward_buf report;
+    STACK_OF(X509) *certs;
+    struct ward_verify_opts opts;
+    EVP_PKEY *leaf_key;
+    uint8_t *der_sig;
+    int der_sig_len;
+    const uint8_t *signed_data;
+    size_t signed_len;
+};
+
+static bool nvgpu_appraise(void *arg)
+{
+    struct nvgpu_bench *b = arg;
+    struct ward_appraisal a;
+    if (ward_verify_nvgpu(b->report.data, b->report.len, &b->opts, &a) != WARD_OK) {
+        return false;
+    }
+    bool ok = ward_appraisal_verdict(&a);
+    ward_appraisal_cleanup(&a);
+    return ok;
+}
+
+static bool nvgpu_raw(void *arg)
+{
+    struct nvgpu_bench *b = arg;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    bool ok = md != NULL && EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, b->leaf_key) == 1 &&
+              EVP_DigestVerify(md, b->der_sig, (size_t)b->der_sig_len, b->signed_data,
+                               b->signed_len) == 1;
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
+static int bench_nvgpu(double seconds, const char *dir, bool cache)
+{
+    struct nvgpu_bench b = {0};
+    char path[1024];
+    struct ward_buf chain = {0}, nonce = {0};
+    snprintf(path, sizeof(path), "%s/nvgpu/nvtrust-h100-sample/evidence.bin", dir);
+    if (ward_read_file(path, 1 << 20, &b.report) != WARD_OK) {
+        die(path);
+    }
+    snprintf(path, sizeof(path), "%s/nvgpu/nvtrust-h100-sample/cert_chain.pem", dir);
+    b.certs = sk_X509_new_null();
+    if (ward_read_file(path, 1 << 20, &chain) != WARD_OK ||
+        ward_x509_parse_all(chain.data, chain.len, b.certs) != WARD_OK) {
+        die(path);
+    }
+    ward_buf_cleanup(&chain);
+    struct ward_nvgpu_report *r = malloc(sizeof(*r));
+    if (r == NULL || ward_nvgpu_report_parse(b.report.data, b.report.len, r) != WARD_OK) {
+        die("report");
+    }
+    b.signed_data = r->signed_data;
+    b.signed_len = r->signed_len;
+    ECDSA_SIG *sig = ECDSA_SIG_new();
+    ECDSA_SIG_set0(sig, BN_bin2bn(r->signature, 48, NULL), BN_bin2bn(r->signature + 48, 48, NULL));
+    b.der_sig_len = i2d_ECDSA_SIG(sig, &b.der_sig);
+    ECDSA_SIG_free(sig);
+    memcpy(b.opts.nonce, r->request_nonce, 32);
+    b.opts.has_nonce = true;
+    free(r);
+    b.leaf_key = X509_get_pubkey(sk_X509_value(b.certs, 0));
+    b.opts.certs = b.certs;
+    if (ward_time_parse("2022-03-02T00:00:00Z", &b.opts.at) != WARD_OK ||
+        (cache && ward_chain_cache_new(64, &b.opts.chain_cache) != WARD_OK)) {
+        die("setup");
+    }
+    ward_buf_cleanup(&nonce);
+    if (!nvgpu_appraise(&b) || !nvgpu_raw(&b)) {
+        fprintf(stderr, "ward-bench: the GPU sample does not verify\n");
+        return 1;
+    }
+    double round = seconds / 8, ops = 0, lim = 0;
+    for (int i = 0; i < 4; i++) {
+        ops += rate(round, nvgpu_appraise, &b) / 4;
+        lim += rate(round, nvgpu_raw, &b) / 4;
+    }
+    printf("{\"bench\":\"nvgpu\",\"ops_per_s\":%.1f,\"limit_ops_per_s\":%.1f,\"ratio\":%.3f,"
+           "\"what\":\"full GPU report appraisal (%s) vs raw P-384 ECDSA verify\"}\n",
+           ops, lim, ops / lim, cache ? "cached chain" : "chain verified every time");
+    ward_chain_cache_free(b.opts.chain_cache);
+    OPENSSL_free(b.der_sig);
+    EVP_PKEY_free(b.leaf_key);
+    sk_X509_pop_free(b.certs, X509_free);
+    ward_buf_cleanup(&b.report);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -258,8 +352,10 @@ int main(int argc, char **argv)
         getenv("WARD_TEST_DATA") ? getenv("WARD_TEST_DATA") : WARD_SOURCE_DIR "/tests/data";
     bool chain_cache = true;
     int opt;
-    if (argc < 2 || (strcmp(argv[1], "snp") != 0 && strcmp(argv[1], "tdx") != 0)) {
-        fprintf(stderr, "usage: ward-bench snp|tdx [--seconds N] [--data DIR] [--no-cache]\n");
+    if (argc < 2 || (strcmp(argv[1], "snp") != 0 && strcmp(argv[1], "tdx") != 0 &&
+                     strcmp(argv[1], "nvgpu") != 0)) {
+        fprintf(stderr,
+                "usage: ward-bench snp|tdx|nvgpu [--seconds N] [--data DIR] [--no-cache]\n");
         return 2;
     }
     optind = 2;
@@ -276,6 +372,9 @@ int main(int argc, char **argv)
     }
     if (seconds <= 0) {
         seconds = 4;
+    }
+    if (strcmp(argv[1], "nvgpu") == 0) {
+        return bench_nvgpu(seconds, dir, chain_cache);
     }
     if (strcmp(argv[1], "tdx") == 0) {
         return bench_tdx(seconds, dir, chain_cache);

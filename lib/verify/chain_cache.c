@@ -132,3 +132,19 @@ void chain_cache_put(struct ward_chain_cache *c, const struct chain_key *k)
     c->entries[slot].stamp = ++c->clock;
     pthread_mutex_unlock(&c->lock);
 }
+
+int chain_verify_cached(struct ward_chain_cache *cache, X509 *leaf, STACK_OF(X509) *inter,
+                        STACK_OF(X509) *roots, int64_t at)
+{
+    struct ward_chain_opts co = {.at = at};
+    struct chain_key k;
+    bool keyed = cache != NULL && chain_cache_key(leaf, inter, roots, &k) == WARD_OK;
+    if (keyed && chain_cache_hit(cache, &k, at)) {
+        return WARD_OK;
+    }
+    GUARD(ward_x509_verify_chain(leaf, inter, roots, &co));
+    if (keyed) {
+        chain_cache_put(cache, &k);
+    }
+    return WARD_OK;
+}

@@ -67,6 +67,10 @@ int chain_cache_key(X509 *leaf, STACK_OF(X509) *inter, STACK_OF(X509) *roots,
 /* chain_cache_hit: whether |c| (may be NULL) holds |k| and |at| is in its window. */
 bool chain_cache_hit(struct ward_chain_cache *c, const struct chain_key *k, int64_t at);
 void chain_cache_put(struct ward_chain_cache *c, const struct chain_key *k);
+/* chain_verify_cached verifies |leaf| through |inter| to |roots| at |at| (no CRLs),
+ * reusing an earlier success recorded in |cache| (may be NULL) and recording this one. */
+int chain_verify_cached(struct ward_chain_cache *cache, X509 *leaf, STACK_OF(X509) *inter,
+                        STACK_OF(X509) *roots, int64_t at) WARD_MUST_CHECK;
 
 /* The TDX section of a policy (docs/policy.md). */
 #define TDX_MAX_STATUSES 8

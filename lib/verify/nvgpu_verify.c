@@ -236,12 +236,11 @@ static bool check_chain(struct nctx *c)
         ward_nvgpu_sim_roots(c->opts->sim_dir, sim) != WARD_OK) {
         ward_err_clear();
     }
-    struct ward_chain_opts co = {.at = c->at};
-    rc = ward_x509_verify_chain(leaf, inter, c->roots, &co);
+    rc = chain_verify_cached(c->opts->chain_cache, leaf, inter, c->roots, c->at);
     if (rc != WARD_OK && sim != NULL && sk_X509_num(sim) > 0) {
         char err[320];
         snprintf(err, sizeof(err), "%s", ward_err_detail());
-        if (ward_x509_verify_chain(leaf, inter, sim, &co) == WARD_OK) {
+        if (chain_verify_cached(c->opts->chain_cache, leaf, inter, sim, c->at) == WARD_OK) {
             rc = WARD_OK;
             a->simulated = true;
             sk_X509_pop_free(c->roots, X509_free);

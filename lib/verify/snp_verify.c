@@ -382,23 +382,6 @@ static bool has_subject(STACK_OF(X509) *sk, X509 *x)
     return false;
 }
 
-/* Verifies a path, reusing an earlier success from the caller's chain cache. */
-static int verify_path(struct ctx *c, STACK_OF(X509) *inter, STACK_OF(X509) *roots)
-{
-    struct ward_chain_opts co = {.at = c->at};
-    struct chain_key k;
-    bool keyed =
-        c->opts->chain_cache != NULL && chain_cache_key(c->leaf, inter, roots, &k) == WARD_OK;
-    if (keyed && chain_cache_hit(c->opts->chain_cache, &k, c->at)) {
-        return WARD_OK;
-    }
-    GUARD(ward_x509_verify_chain(c->leaf, inter, roots, &co));
-    if (keyed) {
-        chain_cache_put(c->opts->chain_cache, &k);
-    }
-    return WARD_OK;
-}
-
 static bool check_chain(struct ctx *c)
 {
     struct ward_appraisal *a = c->a;
@@ -483,12 +466,14 @@ static bool check_chain(struct ctx *c)
                             key_name(c->key), key_name(c->key));
         goto out;
     }
-    int rc = sk_X509_num(c->roots) > 0 ? verify_path(c, inter, c->roots)
-                                       : ward_err_set(WARD_ERR_CHAIN, "product unknown");
+    int rc = sk_X509_num(c->roots) > 0
+                 ? chain_verify_cached(c->opts->chain_cache, c->leaf, inter, c->roots, c->at)
+                 : ward_err_set(WARD_ERR_CHAIN, "product unknown");
     if (rc != WARD_OK && sim != NULL && sk_X509_num(sim) > 0) {
         char amd_err[320];
         snprintf(amd_err, sizeof(amd_err), "%s", ward_err_detail());
-        if (verify_path(c, c->intermediates, sim) == WARD_OK) {
+        if (chain_verify_cached(c->opts->chain_cache, c->leaf, c->intermediates, sim, c->at) ==
+            WARD_OK) {
             rc = WARD_OK;
             a->simulated = true;
             sk_X509_pop_free(c->roots, X509_free);
