@@ -25,7 +25,10 @@
 #include "ward/sim.h"
 
 #define REFERENCE_MAX_ENTRIES 256
-#define TCG_DICE_TCBINFO "2.23.133.5.4.1"
+/* Where the device leaf names its firmware: Hopper and NVSwitch use the TCG DICE
+ * TcbInfo OID with NVIDIA's own layout, Blackwell the standard DiceTcbInfo
+ * (fwids [6]) under the .1 arc. The FWID is found the same way in both. */
+static const char *const fwid_oids[] = {"2.23.133.5.4.1", "2.23.133.5.4.1.1"};
 
 /* SHA-384's OID, 2.16.840.1.101.3.4.2.2, as DER contents. */
 static const uint8_t oid_sha384[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02};
@@ -79,8 +82,12 @@ static int add_claims(struct nctx *c)
     add_text_claim(cl, r, WARD_NV_OPAQUE_PROJECT, "project");
     add_text_claim(cl, r, WARD_NV_OPAQUE_PROJECT_SKU, "project_sku");
     const struct ward_nv_opaque_field *v = ward_nvgpu_opaque_find(r, WARD_NV_OPAQUE_VBIOS_VERSION);
-    if (v != NULL && v->len >= 5) {
-        /* NVIDIA prints the VBIOS version as bytes 3.2.1.0.4 in hex. */
+    if (v != NULL && v->len > 0 && v->value[0] >= '0' && v->value[0] <= '9' && v->len >= 2 &&
+        v->value[1] != 0) {
+        add_text_claim(cl, r, WARD_NV_OPAQUE_VBIOS_VERSION,
+                       "vbios_version"); /* NVSwitch: ASCII text */
+    } else if (v != NULL && v->len >= 5) {
+        /* GPUs: NVIDIA prints the binary VBIOS version as bytes 3.2.1.0.4 in hex. */
         snprintf(buf, sizeof(buf), "%02X.%02X.%02X.%02X.%02X", v->value[3], v->value[2],
                  v->value[1], v->value[0], v->value[4]);
         json_object_set_new(cl, "vbios_version", json_string(buf));
@@ -276,7 +283,11 @@ static bool check_chain(struct nctx *c)
     /* The leaf certifies the firmware it was issued to (TCG DICE FWID). */
     const uint8_t *ext;
     size_t ext_len;
-    if (ward_x509_ext_data(leaf, TCG_DICE_TCBINFO, &ext, &ext_len) == WARD_OK) {
+    bool has_ext = false;
+    for (size_t k = 0; k < sizeof(fwid_oids) / sizeof(fwid_oids[0]) && !has_ext; k++) {
+        has_ext = ward_x509_ext_data(leaf, fwid_oids[k], &ext, &ext_len) == WARD_OK;
+    }
+    if (has_ext) {
         struct ward_rd rd;
         uint8_t fwid[48];
         bool found = false;

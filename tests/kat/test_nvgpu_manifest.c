@@ -1,6 +1,7 @@
 /*
  * tests/kat/test_nvgpu_manifest.c: every real NVIDIA GPU report in
- * tests/data/nvgpu/manifest.json gets the verdict the manifest expects, at its
+ * tests/data/nvgpu/manifest.json (Hopper) and tests/data/nvgpu-sdk/manifest.json
+ * (Blackwell, NVSwitch) gets the verdict the manifest expects, at its
  * "as of" time, including the broken-chain samples. Valid samples must also
  * answer the manifest's nonce. Nothing here is per sample.
  */
@@ -22,10 +23,14 @@ static const char *data_dir(void)
     return d ? d : "tests/data";
 }
 
+/* The shared Hopper set and ward's own Blackwell/NVSwitch additions. */
+static const char *const sets[] = {"nvgpu", "nvgpu-sdk"};
+static const char *set = "nvgpu";
+
 static void load(const char *rel, struct ward_buf *out)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/nvgpu/%s", data_dir(), rel);
+    snprintf(path, sizeof(path), "%s/%s/%s", data_dir(), set, rel);
     assert_int_equal(ward_read_file(path, 1 << 20, out), WARD_OK);
 }
 
@@ -74,6 +79,12 @@ static int check_sample(json_t *s)
             print_error("%s: valid sample rejected\n", id);
             bad++;
         }
+        /* A report that names its firmware (FWID) must have it certified by the leaf. */
+        if (json_object_get(a.claims, "fwid") != NULL &&
+            !json_is_true(json_object_get(a.claims, "fwid_certified"))) {
+            print_error("%s: the report's FWID is not certified by the device certificate\n", id);
+            bad++;
+        }
     } else if (ward_appraisal_verdict(&a) || a.num_errors == 0) {
         print_error("%s: invalid sample not rejected with a message\n", id);
         bad++;
@@ -93,26 +104,29 @@ static int check_sample(json_t *s)
 static void every_manifest_sample(void **state)
 {
     (void)state;
-    char path[1024];
-    json_t *m, *s;
-    size_t i;
     int bad = 0, valid = 0, invalid = 0;
-    snprintf(path, sizeof(path), "%s/nvgpu/manifest.json", data_dir());
-    assert_int_equal(ward_json_load_file(path, 1 << 20, &m), WARD_OK);
-    json_array_foreach(m, i, s)
-    {
-        const char *e = json_string_value(json_object_get(s, "expect"));
-        if (e == NULL || (strcmp(e, "valid") != 0 && strcmp(e, "invalid") != 0)) {
-            continue;
+    for (size_t k = 0; k < sizeof(sets) / sizeof(sets[0]); k++) {
+        char path[1024];
+        json_t *m, *s;
+        size_t i;
+        set = sets[k];
+        snprintf(path, sizeof(path), "%s/%s/manifest.json", data_dir(), set);
+        assert_int_equal(ward_json_load_file(path, 1 << 20, &m), WARD_OK);
+        json_array_foreach(m, i, s)
+        {
+            const char *e = json_string_value(json_object_get(s, "expect"));
+            if (e == NULL || (strcmp(e, "valid") != 0 && strcmp(e, "invalid") != 0)) {
+                continue;
+            }
+            strcmp(e, "valid") == 0 ? valid++ : invalid++;
+            bad += check_sample(s);
         }
-        strcmp(e, "valid") == 0 ? valid++ : invalid++;
-        bad += check_sample(s);
+        json_decref(m);
     }
     print_message("%d valid and %d invalid GPU samples appraised, %d mismatches\n", valid, invalid,
                   bad);
     assert_true(valid > 0 && invalid > 0);
     assert_int_equal(bad, 0);
-    json_decref(m);
 }
 
 int main(void)
