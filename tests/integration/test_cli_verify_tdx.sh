@@ -14,28 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export XDG_CACHE_HOME=$tmp/cache
 
-failures=0
-pass() { echo "PASS: $*"; }
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-expect_exit() {
-    local want=$1 what=$2
-    shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    if [ "$got" -eq "$want" ]; then pass "$what (exit $got)"; else
-        fail "$what: exit $got, want $want; stderr: $(head -c 300 "$tmp/err")"
-    fi
-}
-json_check() {
-    if python3 -c "import json,sys; j=json.load(open('$tmp/out')); sys.exit(0 if ($1) else 1)" 2>/dev/null; then
-        pass "$2"
-    else
-        fail "$2: $(head -c 600 "$tmp/out")"
-    fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 q=$data/quotes/dev-tdx-v4-dcapqvl-sample.bin
 col=$data/collateral/dcapqvl_b0c06f000000_2025-06-19/tdx_quote_collateral.json
