@@ -1,11 +1,14 @@
 /*
- * cli/cmd_fetch.c: `ward fetch snp` and `ward fetch tdx`: fetch the collateral of a
- * piece of evidence into the local cache, so that `ward verify` works offline.
+ * cli/cmd_fetch.c: `ward fetch snp`, `ward fetch tdx` and `ward fetch nvgpu`: fetch
+ * the collateral of a piece of evidence into the local cache, so that `ward verify`
+ * works offline.
  *  - snp: the VCEK, ASK/ASVK+ARK chain and CRL of a SEV-SNP report, from AMD KDS;
  *    optionally also written out as DER files.
  *  - tdx: the TCB info, QE identity, PCK and root CA CRLs and issuer chains of a TDX
  *    quote's platform, from Intel PCS (or a PCCS), as one collateral bundle;
  *    optionally also written to a file.
+ *  - nvgpu: the OCSP status of each certificate of a GPU's device chain, from
+ *    NVIDIA's OCSP responder; optionally also written out as DER files.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -18,7 +21,9 @@
 #include "ward/collateral.h"
 #include "ward/crypto.h"
 #include "ward/dcap.h"
+#include "ward/ocsp.h"
 #include "ward/pcs.h"
+#include "ward/sim.h"
 #include "ward/snp.h"
 #include "ward/tdx.h"
 #include "ward/verify.h"
@@ -26,12 +31,15 @@
 #define EVIDENCE_MAX_LEN (1u << 20) /* a raw report or quote, or a JSON envelope */
 #define RETRIES_MAX 20u
 #define OUT_PATH_MAX 1024
+#define CERT_FILES_MAX 16            /* --certs files */
+#define CERT_FILE_MAX_LEN (1u << 20) /* one --certs file */
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: ward fetch snp [options] EVIDENCE\n"
             "       ward fetch tdx [options] QUOTE\n"
+            "       ward fetch nvgpu [options] --certs CHAIN.pem\n"
             "\n"
             "Fetch the collateral of a piece of evidence into the cache that 'ward verify'\n"
             "reads offline. It is always downloaded, even when cached (a refresh).\n"
@@ -54,26 +62,44 @@ static void usage(FILE *f)
             "                     %s)\n"
             "  -o, --output FILE  also write the collateral bundle (JSON) to FILE\n"
             "\n"
+            "nvgpu: the OCSP status of each certificate of an NVIDIA GPU's device chain\n"
+            "(one signed, nonce-bound request each), cached as\n"
+            "<cache>/nvgpu/ocsp/<sha256 of the certificate>.der, where 'ward verify' finds\n"
+            "them when no --ocsp file is given. Every answer must be signed for the\n"
+            "certificate's issuer and chain to NVIDIA's root (or a trusted simulator root).\n"
+            "  --certs FILE       the device certificate chain, PEM or DER, leaf first (as\n"
+            "                     the GPU and 'ward sim nvgpu' write it), repeatable\n"
+            "  --ocsp-url URL     OCSP responder (default $WARD_NVIDIA_OCSP_URL, else\n"
+            "                     %s)\n"
+            "  --allow-sim DIR    also trust the GPU simulator root in DIR\n"
+            "  -o, --output DIR   also write each response as DIR/ocspN.der (N: the\n"
+            "                     certificate's position in the chain, 0 the leaf)\n"
+            "\n"
             "common options:\n"
             "  --cache DIR        cache root (default $XDG_CACHE_HOME/ward or ~/.cache/ward)\n"
             "  --retries N        retries when rate limited, 0..%u (default 5)\n"
             "  -h, --help         show this help\n"
             "\n"
             "exit status: 0 fetched, 1 the service refused (not found, rate limited,\n"
-            "bad response) or the evidence is malformed, 2 usage, I/O or network error\n",
+            "bad response), the evidence is malformed, or (nvgpu) a certificate is revoked\n"
+            "or unknown to the responder, 2 usage, I/O or network error\n",
             WARD_SNP_REPORT_LEN, WARD_KDS_DEFAULT_URL, WARD_PCS_DEFAULT_URL, WARD_PCS_ROOT_CRL_URL,
-            RETRIES_MAX);
+            WARD_NVIDIA_OCSP_URL, RETRIES_MAX);
 }
 
 /* What the command line asked for, before the vendor is known. */
 struct fetch_args {
-    const char *kds_url;      /* snp */
-    const char *pcs_url;      /* tdx */
-    const char *root_crl_url; /* tdx */
-    bool product_given;       /* snp */
+    const char *kds_url;               /* snp */
+    const char *pcs_url;               /* tdx */
+    const char *root_crl_url;          /* tdx */
+    const char *ocsp_url;              /* nvgpu */
+    const char *sim_dir;               /* nvgpu */
+    const char *certs[CERT_FILES_MAX]; /* nvgpu */
+    size_t num_certs;
+    bool product_given; /* snp */
     enum ward_snp_product product;
     const char *cache_opt;
-    const char *out;      /* snp: a directory; tdx: a file */
+    const char *out;      /* snp, nvgpu: a directory; tdx: a file */
     unsigned max_retries; /* 0: default; UINT_MAX: none */
     const char *evidence;
 };
@@ -345,12 +371,128 @@ static int fetch_tdx(const struct fetch_args *a)
     return exit_code(rc);
 }
 
+/* load_chain reads the --certs files, in order, into |certs|. A file that cannot
+ * be read is WARD_ERR_IO; one that does not parse, WARD_ERR_FORMAT (exit 1). */
+static int load_chain(const struct fetch_args *a, STACK_OF(X509) *certs)
+{
+    for (size_t i = 0; i < a->num_certs; i++) {
+        struct ward_buf b = {0};
+        int rc = ward_read_file(a->certs[i], CERT_FILE_MAX_LEN, &b);
+        if (rc == WARD_OK && ward_x509_parse_all(b.data, b.len, certs) != WARD_OK) {
+            rc = reject(a->certs[i], "");
+        }
+        ward_buf_cleanup(&b);
+        if (rc != WARD_OK) {
+            return rc;
+        }
+    }
+    return WARD_OK;
+}
+
+/* write_responses writes each response of |r| as |dir|/ocspN.der. */
+static int write_responses(const char *dir, const struct ward_ocsp_fetch_result *r)
+{
+    int rc = ward_mkdir_p(dir, 0755);
+    for (size_t i = 0; rc == WARD_OK && i < r->num; i++) {
+        const struct ward_ocsp_fetched *f = &r->certs[i];
+        if (!f->answered) {
+            continue;
+        }
+        char name[32];
+        snprintf(name, sizeof(name), "ocsp%zu.der", f->single.cert);
+        rc = write_out(dir, name, f->response.data, f->response.len);
+    }
+    return rc;
+}
+
+static int fetch_nvgpu(const struct fetch_args *a)
+{
+    struct ward_ocsp_opts opts = {
+        .url = a->ocsp_url, .sim_dir = a->sim_dir, .max_retries = a->max_retries};
+    char cache[WARD_CACHE_PATH_MAX];
+    int rc = ward_cache_dir(a->cache_opt, cache, sizeof(cache));
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s", ward_err_detail());
+        return WARD_EXIT_USAGE;
+    }
+    opts.cache_dir = cache;
+    if (a->sim_dir != NULL) {
+        /* Refused up front, as by 'ward verify': a typo must not read as "not trusted". */
+        STACK_OF(X509) *roots = sk_X509_new_null();
+        rc = roots != NULL ? ward_nvgpu_sim_roots(a->sim_dir, roots) : WARD_ERR_NOMEM;
+        sk_X509_pop_free(roots, X509_free);
+        if (rc != WARD_OK) {
+            cli_error("fetch", "--allow-sim %s: %s", a->sim_dir, ward_err_detail());
+            return WARD_EXIT_USAGE;
+        }
+    }
+    STACK_OF(X509) *chain = sk_X509_new_null();
+    if (chain == NULL) {
+        cli_error("fetch", "out of memory");
+        return WARD_EXIT_USAGE;
+    }
+    rc = load_chain(a, chain);
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s", ward_err_detail());
+        sk_X509_pop_free(chain, X509_free);
+        return exit_code(rc);
+    }
+
+    struct ward_ocsp_fetch_result *r = calloc(1, sizeof(*r));
+    rc = r != NULL ? ward_ocsp_fetch(chain, &opts, r)
+                   : ward_err_set(WARD_ERR_NOMEM, "out of memory");
+    if (rc != WARD_OK) {
+        cli_error("fetch", "%s%s", ward_err_detail(),
+                  rc == WARD_ERR_RATE_LIMIT ? " (try again later or raise --retries)" : "");
+        sk_X509_pop_free(chain, X509_free);
+        free(r);
+        return exit_code(rc);
+    }
+    printf("fetched the OCSP status of the device chain from %s%s\n",
+           opts.url != NULL ? opts.url : WARD_NVIDIA_OCSP_URL,
+           r->simulated ? "  [SIMULATED CHAIN]" : "");
+    const struct ward_ocsp_fetched *bad = NULL;
+    for (size_t i = 0; i < r->num; i++) {
+        const struct ward_ocsp_fetched *f = &r->certs[i];
+        if (!f->answered) {
+            printf("%-8s \"%s\"  (the responder has no status for the leaf the GPU issues "
+                   "itself; not needed)\n",
+                   "none", f->name);
+            continue;
+        }
+        printf("%-8s \"%s\"  %s\n", ward_ocsp_status_name(f->single.status), f->name,
+               f->cache_path);
+        if (f->single.status != WARD_OCSP_GOOD && bad == NULL) {
+            bad = f;
+        }
+    }
+    if (a->out != NULL) {
+        rc = write_responses(a->out, r);
+        if (rc != WARD_OK) {
+            cli_error("fetch", "%s", ward_err_detail());
+        }
+    }
+    int ret = exit_code(rc);
+    if (rc == WARD_OK && bad != NULL) {
+        cli_error("fetch", "certificate \"%s\" is %s (OCSP)", bad->name,
+                  bad->single.status == WARD_OCSP_REVOKED ? "revoked" : "unknown to the responder");
+        ret = WARD_EXIT_REJECT;
+    }
+    ward_ocsp_fetch_result_cleanup(r);
+    free(r);
+    sk_X509_pop_free(chain, X509_free);
+    return ret;
+}
+
 int fetch_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"kds-url", required_argument, NULL, 'u'},
         {"pcs-url", required_argument, NULL, 'P'},
         {"root-crl-url", required_argument, NULL, 'R'},
+        {"ocsp-url", required_argument, NULL, 'U'},
+        {"certs", required_argument, NULL, 'C'},
+        {"allow-sim", required_argument, NULL, 's'},
         {"cache", required_argument, NULL, 'c'},
         {"product", required_argument, NULL, 'p'},
         {"output", required_argument, NULL, 'o'},
@@ -369,8 +511,13 @@ int fetch_main(int argc, char **argv)
     if (a.pcs_url != NULL && a.pcs_url[0] == '\0') {
         a.pcs_url = NULL;
     }
-    bool snp_only = false; /* an snp option was given */
-    bool tdx_only = false; /* a tdx option was given */
+    a.ocsp_url = getenv("WARD_NVIDIA_OCSP_URL");
+    if (a.ocsp_url != NULL && a.ocsp_url[0] == '\0') {
+        a.ocsp_url = NULL;
+    }
+    bool snp_only = false;   /* an snp option was given */
+    bool tdx_only = false;   /* a tdx option was given */
+    bool nvgpu_only = false; /* an nvgpu option was given */
     int c;
 
     opterr = 0;
@@ -388,6 +535,22 @@ int fetch_main(int argc, char **argv)
         case 'R':
             a.root_crl_url = optarg;
             tdx_only = true;
+            break;
+        case 'U':
+            a.ocsp_url = optarg;
+            nvgpu_only = true;
+            break;
+        case 'C':
+            if (a.num_certs == CERT_FILES_MAX) {
+                cli_error("fetch", "at most %d --certs files", CERT_FILES_MAX);
+                return WARD_EXIT_USAGE;
+            }
+            a.certs[a.num_certs++] = optarg;
+            nvgpu_only = true;
+            break;
+        case 's':
+            a.sim_dir = optarg;
+            nvgpu_only = true;
             break;
         case 'c':
             a.cache_opt = optarg;
@@ -431,15 +594,30 @@ int fetch_main(int argc, char **argv)
     const char *vendor = argv[optind];
     bool snp = strcmp(vendor, "snp") == 0;
     bool tdx = strcmp(vendor, "tdx") == 0;
-    if (!snp && !tdx) {
-        cli_error("fetch", "unknown vendor '%s' (supported: snp, tdx)", vendor);
+    bool nvgpu = strcmp(vendor, "nvgpu") == 0;
+    if (!snp && !tdx && !nvgpu) {
+        cli_error("fetch", "unknown vendor '%s' (supported: snp, tdx, nvgpu)", vendor);
         return WARD_EXIT_USAGE;
     }
-    if ((snp && tdx_only) || (tdx && snp_only)) {
+    if ((!tdx && tdx_only) || (!snp && snp_only) || (!nvgpu && nvgpu_only)) {
         cli_error("fetch", "%s",
-                  snp ? "--pcs-url and --root-crl-url are for 'tdx'"
-                      : "--kds-url and --product are for 'snp'");
+                  tdx_only && !tdx   ? "--pcs-url and --root-crl-url are for 'tdx'"
+                  : snp_only && !snp ? "--kds-url and --product are for 'snp'"
+                                     : "--certs, --ocsp-url and --allow-sim are for 'nvgpu'");
         return WARD_EXIT_USAGE;
+    }
+    if (nvgpu) {
+        if (argc - optind != 1) {
+            cli_error("fetch", "'nvgpu' takes no file argument: give the chain with --certs");
+            usage(stderr);
+            return WARD_EXIT_USAGE;
+        }
+        if (a.num_certs == 0) {
+            cli_error("fetch", "'nvgpu' needs the device certificate chain (--certs FILE)");
+            usage(stderr);
+            return WARD_EXIT_USAGE;
+        }
+        return fetch_nvgpu(&a); /* WARD_KDS_NO_RETRIES is WARD_HTTP_NO_RETRIES */
     }
     if (argc - optind != 2) {
         cli_error("fetch", "expected one %s file after '%s'", snp ? "EVIDENCE" : "QUOTE", vendor);

@@ -1,6 +1,7 @@
 /*
  * ward/http.h: the one HTTP client of libward: GET requests to the collateral
- * services (AMD KDS, Intel PCS or a PCCS) through libcurl.
+ * services (AMD KDS, Intel PCS or a PCCS) and POST requests to OCSP responders
+ * (NVIDIA's), through libcurl.
  *
  * Everything a server sends is untrusted: the body is capped while it arrives, a
  * captured header is capped, only http:// and https:// are spoken (redirects
@@ -71,6 +72,18 @@ int ward_http_url_check(const char *url, const char *what) WARD_MUST_CHECK;
  * captured header; on failure it is untouched. */
 int ward_http_get(const char *url, const struct ward_http_opts *opts,
                   struct ward_http_response *out) WARD_MUST_CHECK;
+
+/* ward_http_post sends |len| bytes at |body| (borrowed; NULL only when |len| is 0)
+ * to |url| as a POST with the header "Content-Type: |content_type|" (a short
+ * media type such as "application/ocsp-request"; a CR or LF in it, or 100 bytes
+ * or more, is a caller's bug and aborts). Everything else is ward_http_get's
+ * contract: the same |opts|, limits, retries of the whole request on HTTP 429 and
+ * 503 (so use it only for requests that may be repeated, such as OCSP's), errors
+ * and ownership of |out|. A 301 or 302 redirect repeats the POST at the new
+ * address, as 307 and 308 do; a 303 turns it into a GET. */
+int ward_http_post(const char *url, const char *content_type, const uint8_t *body, size_t len,
+                   const struct ward_http_opts *opts,
+                   struct ward_http_response *out) WARD_MUST_CHECK;
 
 #ifdef __cplusplus
 }

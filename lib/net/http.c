@@ -1,7 +1,7 @@
 /*
- * lib/net/http.c: the HTTP GET client behind the collateral fetchers (see
- * ward/http.h): libcurl, http/https only, a capped body, one optional captured
- * header, and retries on 429/503 honouring Retry-After.
+ * lib/net/http.c: the HTTP client behind the collateral fetchers (see
+ * ward/http.h): GET, and POST for OCSP; libcurl, http/https only, a capped body,
+ * one optional captured header, and retries on 429/503 honouring Retry-After.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +21,14 @@
 #define HTTP_MAX_RETRY_AFTER_S 3600L /* Retry-After beyond this is read as this */
 #define HTTP_MAX_REDIRS 3L
 
+/* What to send: a GET when |body| is NULL, else a POST of |body| as |content_type|. */
+struct http_req {
+    const char *url;
+    const char *content_type;
+    const uint8_t *body;
+    size_t body_len;
+};
+
 /* One request's settings, defaults applied. */
 struct http_cfg {
     const struct ward_http_opts *opts;
@@ -33,6 +41,11 @@ struct http_cfg {
 static void curl_freep(CURL **h)
 {
     curl_easy_cleanup(*h);
+}
+
+static void slist_freep(struct curl_slist **l)
+{
+    curl_slist_free_all(*l);
 }
 
 void ward_http_response_cleanup(struct ward_http_response *r)
@@ -116,13 +129,14 @@ static int get_header(CURL *h, const struct ward_http_opts *opts, struct ward_bu
     return WARD_OK;
 }
 
-/* get_once makes one GET request. Transport failures are errors; any HTTP status is
+/* request_once makes one request. Transport failures are errors; any HTTP status is
  * a success with |*out_status| set, |*out_retry_after_s| the Retry-After delay in
  * seconds (-1 when absent), and |out| the body (and on 200 the captured header). */
-static int get_once(const struct http_cfg *cfg, const char *url, long *out_status,
-                    long *out_retry_after_s, struct ward_http_response *out)
+static int request_once(const struct http_cfg *cfg, const struct http_req *req, long *out_status,
+                        long *out_retry_after_s, struct ward_http_response *out)
 {
     const struct ward_http_opts *opts = cfg->opts;
+    const char *url = req->url;
     pthread_once(&curl_once, curl_init);
     ENSURE_MSG(curl_init_rc == CURLE_OK, WARD_ERR_NET, "libcurl initialisation failed: %s",
                curl_easy_strerror(curl_init_rc));
@@ -146,8 +160,24 @@ static int get_once(const struct http_cfg *cfg, const char *url, long *out_statu
     SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
     SETOPT(h, CURLOPT_WRITEDATA, &sink);
     SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
+    DEFER(slist_freep) struct curl_slist *headers = NULL;
+    if (req->body != NULL) {
+        char type[128];
+        int n = snprintf(type, sizeof(type), "Content-Type: %s", req->content_type);
+        WARD_ASSERT(n > 0 && (size_t)n < sizeof(type));
+        /* curl_slist_append copies the string; NULL means out of memory. */
+        struct curl_slist *l = curl_slist_append(NULL, type);
+        GUARD_PTR(l);
+        headers = l;
+        SETOPT(h, CURLOPT_HTTPHEADER, headers);
+        SETOPT(h, CURLOPT_POST, 1L);
+        SETOPT(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        SETOPT(h, CURLOPT_POSTFIELDS, (const char *)req->body);
+        /* A 301 or 302 repeats the POST at the new address (307 and 308 always do). */
+        SETOPT(h, CURLOPT_POSTREDIR, (long)(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
+    }
 
-    ward_log(WARD_LOG_DEBUG, "%s: GET %s", cfg->log_name, url);
+    ward_log(WARD_LOG_DEBUG, "%s: %s %s", cfg->log_name, req->body != NULL ? "POST" : "GET", url);
     CURLcode rc = curl_easy_perform(h);
     ENSURE_MSG(!sink.over && rc != CURLE_FILESIZE_EXCEEDED, WARD_ERR_NOMEM,
                "%s: response is larger than %zu bytes", url, opts->max_body);
@@ -183,9 +213,11 @@ static void sleep_ms(unsigned ms)
     }
 }
 
-int ward_http_get(const char *url, const struct ward_http_opts *opts,
-                  struct ward_http_response *out)
+/* request sends |req| with retries (see ward_http_get for the contract). */
+static int request(const struct http_req *req, const struct ward_http_opts *opts,
+                   struct ward_http_response *out)
 {
+    const char *url = req->url;
     WARD_ASSERT(url != NULL && opts != NULL && out != NULL && opts->max_body > 0);
     WARD_ASSERT(opts->num_capture_headers == 0 ||
                 (opts->capture_headers != NULL && opts->max_header > 0));
@@ -205,7 +237,7 @@ int ward_http_get(const char *url, const struct ward_http_opts *opts,
         long status = 0;
         long retry_after_s = -1;
         DEFER(response_cleanupp) struct ward_http_response r = {{0}};
-        GUARD(get_once(&cfg, url, &status, &retry_after_s, &r));
+        GUARD(request_once(&cfg, req, &status, &retry_after_s, &r));
         if (status == 200) {
             *out = r;
             r = (struct ward_http_response){{0}};
@@ -229,4 +261,25 @@ int ward_http_get(const char *url, const struct ward_http_opts *opts,
                    "%s: HTTP %ld (the service has no such object)", url, status);
         return ward_err_set(WARD_ERR_NET, "%s: HTTP %ld", url, status);
     }
+}
+
+int ward_http_get(const char *url, const struct ward_http_opts *opts,
+                  struct ward_http_response *out)
+{
+    const struct http_req req = {.url = url};
+    return request(&req, opts, out);
+}
+
+int ward_http_post(const char *url, const char *content_type, const uint8_t *body, size_t len,
+                   const struct ward_http_opts *opts, struct ward_http_response *out)
+{
+    WARD_ASSERT(content_type != NULL && content_type[0] != '\0' && strlen(content_type) < 100);
+    WARD_ASSERT(strpbrk(content_type, "\r\n") == NULL);
+    WARD_ASSERT(body != NULL || len == 0);
+    static const uint8_t empty[1] = {0};
+    const struct http_req req = {.url = url,
+                                 .content_type = content_type,
+                                 .body = body != NULL ? body : empty,
+                                 .body_len = len};
+    return request(&req, opts, out);
 }
