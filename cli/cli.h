@@ -14,6 +14,7 @@
 int verify_main(int argc, char **argv);
 int sim_main(int argc, char **argv);
 int fetch_main(int argc, char **argv);
+int attest_main(int argc, char **argv);
 
 /* cli_error prints "ward <cmd>: <message>" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) WARD_PRINTF(2, 3);

@@ -14,6 +14,7 @@ static const struct subcommand subcommands[] = {
     {"verify", verify_main, "appraise TEE evidence against vendor roots and a policy"},
     {"fetch", fetch_main, "fetch and cache vendor collateral (AMD KDS, Intel PCS)"},
     {"sim", sim_main, "simulate TEE evidence signed by clearly-labelled test roots"},
+    {"attest", attest_main, "produce evidence on this TEE, bound to a label and payload"},
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)

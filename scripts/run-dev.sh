@@ -175,6 +175,36 @@ while IFS=$'\x1f' read -r id file expect as_of bundle; do
         ;;
     esac
 done <<<"$tdx_samples"
+
+# The server SDK's local loop: simulate -> attest -> verify. `ward attest` with the
+# simulator (its roots made in a temporary directory) produces evidence whose
+# REPORT_DATA binds a label and a payload; `ward verify --allow-sim` recomputes the
+# binding, and must refuse the same evidence for another label.
+echo
+echo "Local loop: ward attest --provider sim, then ward verify --allow-sim --label --payload-file"
+echo
+loop=(--label ward/v1/run-dev --payload-file "$tmp/payload")
+printf 'run-dev payload\n' >"$tmp/payload"
+num=$((num + 2))
+if "$WARD" attest --provider sim --sim-dir "$tmp/sim" "${loop[@]}" -o "$tmp/evidence.json" \
+    2>"$tmp/attest.err" </dev/null &&
+    "$WARD" verify --json --allow-sim "$tmp/sim" "${loop[@]}" "$tmp/evidence.json" \
+        >"$tmp/loop.json" 2>"$tmp/loop.err" </dev/null; then
+    printf '  %-10s %-34s attested and verified, binding recomputed\n' PASS "sim snp"
+    python3 -m json.tool "$tmp/loop.json" || cat "$tmp/loop.json"
+else
+    printf '  %-10s %-34s %s\n' ERROR "sim snp" "$(tail -n 1 "$tmp/attest.err" "$tmp/loop.err")"
+    num_bad=$((num_bad + 1))
+fi
+"$WARD" verify --allow-sim "$tmp/sim" --label ward/v1/other --payload-file "$tmp/payload" \
+    "$tmp/evidence.json" >/dev/null 2>&1 </dev/null
+rc=$?
+if [ "$rc" -eq 1 ]; then
+    printf '  %-10s %-34s rejected as expected (another label)\n' REJECTED "sim snp, label ward/v1/other"
+else
+    printf '  %-10s %-34s ward exited %d, want 1\n' UNEXPECTED "sim snp, label ward/v1/other" "$rc"
+    num_bad=$((num_bad + 1))
+fi
 echo
 if [ "$num_bad" -gt 0 ]; then
     echo "run-dev: $num_bad of $num samples did not verify as the manifest expects"
