@@ -22,6 +22,7 @@ FUZZ_MERGE   ?= 0
 # nodejs and npm run @phala/dcap-qvl in tests/interop/test_dcapqvl.sh.
 DEPS := build-essential meson ninja-build pkg-config clang clang-format libclang-rt-14-dev llvm \
         libssl-dev openssl libjansson-dev libcurl4-openssl-dev libcmocka-dev \
+        libxmlsec1-dev libxml2-dev \
         python3 ca-certificates git nodejs npm
 
 .PHONY: all help deps build run check bench fuzz clean

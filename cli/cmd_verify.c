@@ -4,7 +4,8 @@
  *   ward verify [--tee snp|tdx|nvgpu|composite] [--certs FILE]... [--crl FILE]...
  *               [--as-of RFC3339] [--collateral FILE] [--policy FILE] [--report-data HEX]
  *               [--nonce HEX] [--reference FILE] [--ocsp FILE]... [--rim FILE]...
- *               [--allow-sim DIR] [--json] [--cache DIR | --no-cache] EVIDENCE
+ *               [--label L] [--payload-file F] [--allow-sim DIR] [--json]
+ *               [--cache DIR | --no-cache] EVIDENCE
  *
  * Exit 0: verdict pass; 1: evidence rejected (any reason, including malformed
  * input); 2: usage or I/O error.
@@ -14,6 +15,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ward/attest.h"
+#include "ward/binding.h"
 #include "ward/crypto.h"
 #include "ward/dcap.h"
 #include "ward/json.h"
@@ -24,6 +27,7 @@
 #define MAX_FILES 16
 #define EVIDENCE_MAX_LEN (4u << 20)
 #define CERT_MAX_LEN (1u << 20)
+#define PAYLOAD_MAX_LEN (16u << 20) /* named maximum of --payload-file (as ward attest's) */
 
 struct files {
     size_t num;
@@ -37,8 +41,8 @@ static void usage(FILE *f)
         "usage: ward verify [--tee snp|tdx|nvgpu] [--certs FILE]... [--crl FILE]...\n"
         "                   [--as-of RFC3339] [--collateral FILE] [--policy FILE]\n"
         "                   [--report-data HEX] [--nonce HEX] [--reference FILE] [--ocsp FILE]...\n"
-        "                   [--rim FILE]... [--allow-sim DIR] [--json] [--cache DIR | --no-cache]\n"
-        "                   EVIDENCE\n"
+        "                   [--rim FILE]... [--label L] [--payload-file F] [--allow-sim DIR]\n"
+        "                   [--json] [--cache DIR | --no-cache] EVIDENCE\n"
         "\n"
         "EVIDENCE is a raw SEV-SNP report, a raw TDX quote, a raw NVIDIA GPU report (SPDM\n"
         "request || response), a JSON evidence envelope, or a composite envelope\n"
@@ -57,7 +61,14 @@ static void usage(FILE *f)
         "  --reference FILE   GPU: expected measurements (applied to every GPU), JSON\n"
         "                     {\"measurements\":[{\"index\":N,\"value\":\"hex\"}]}\n"
         "  --ocsp FILE        GPU: DER OCSP response for the device chain, repeatable\n"
-        "  --rim FILE         GPU: NVIDIA Reference Integrity Manifest (not supported yet)\n"
+        "                     (default: the responses ward fetch nvgpu cached)\n"
+        "  --rim FILE         GPU: NVIDIA Reference Integrity Manifest (driver, VBIOS or\n"
+        "                     NVSwitch BIOS RIM XML), repeatable\n"
+        "  --label L          recompute ward attest's binding: REPORT_DATA must be\n"
+        "                     SHA-512(L || 0x00 || payload), the payload being --payload-file\n"
+        "                     or the --nonce bytes; GPU nonces must be its first 32 bytes\n"
+        "  --payload-file F   the payload of the binding (the label defaults to\n"
+        "                     " WARD_LABEL_ATTEST ", ward attest's)\n"
         "  --allow-sim DIR    also trust the simulator roots in DIR (results say so)\n"
         "  --json             print the appraisal as JSON\n"
         "  --cache DIR        collateral cache (default $XDG_CACHE_HOME/ward)\n"
@@ -163,10 +174,98 @@ static void reject_malformed(struct ward_appraisal *a, const char *tee, const ch
     ward_appraisal_fail(a, WARD_CHECK_SIGNATURE, "%s", why);
 }
 
+/* set_binding: with --label or --payload-file, the expected REPORT_DATA is ward
+ * attest's binding, ward_binding(label, payload), the payload being the file or the
+ * --nonce bytes; GPU evidence must answer its first 32 bytes (ward/attest.h). */
+static int set_binding(const char *label, const char *payload_file, struct ward_verify_opts *opts,
+                       uint8_t out[WARD_BINDING_LEN])
+{
+    struct ward_buf payload = {0};
+    if (opts->has_report_data) {
+        cli_error("verify", "--label/--payload-file and --report-data both give REPORT_DATA: "
+                            "choose one");
+        return WARD_EXIT_USAGE;
+    }
+    if (payload_file != NULL && opts->has_nonce) {
+        cli_error("verify", "give the payload as --payload-file or as --nonce, not both");
+        return WARD_EXIT_USAGE;
+    }
+    if (payload_file != NULL &&
+        ward_read_file(payload_file, PAYLOAD_MAX_LEN, &payload) != WARD_OK) {
+        cli_error("verify", "--payload-file: %s", ward_err_detail());
+        return WARD_EXIT_USAGE;
+    }
+    int rc = opts->has_nonce ? ward_buf_set(&payload, opts->nonce, sizeof(opts->nonce)) : WARD_OK;
+    if (rc == WARD_OK) {
+        rc =
+            ward_binding(label != NULL ? label : WARD_LABEL_ATTEST, payload.data, payload.len, out);
+    }
+    ward_buf_cleanup(&payload);
+    if (rc != WARD_OK) {
+        cli_error("verify", "%s", ward_err_detail());
+        return WARD_EXIT_USAGE;
+    }
+    opts->has_report_data = true;
+    memcpy(opts->report_data, out, sizeof(opts->report_data));
+    opts->has_nonce = true;
+    memcpy(opts->nonce, out, sizeof(opts->nonce));
+    return WARD_EXIT_OK;
+}
+
+/* composite_bound: a composite from ward attest carries the label and payload in
+ * its GPU parts' nonces (the CPU's REPORT_DATA binds the GPU reports, and so the
+ * nonces); each must be the first 32 bytes of the binding. */
+static void composite_bound(const struct ward_buf *evidence,
+                            const uint8_t binding[WARD_BINDING_LEN], struct ward_appraisal *a)
+{
+    json_t *doc = NULL, *part;
+    size_t i;
+    if (ward_json_parse(evidence->data, evidence->len, &doc) != WARD_OK) {
+        ward_err_clear(); /* the appraisal has failed on it already */
+        return;
+    }
+    json_array_foreach(json_object_get(doc, "parts"), i, part)
+    {
+        const char *tee = json_string_value(json_object_get(part, "tee"));
+        const char *b64 = json_string_value(json_object_get(part, "nonce"));
+        if (tee == NULL || strcmp(tee, "nvgpu") != 0) {
+            continue;
+        }
+        struct ward_buf nonce = {0};
+        if (b64 == NULL || ward_base64_decode(b64, &nonce) != WARD_OK || nonce.len != 32 ||
+            !ward_ct_equal(nonce.data, binding, 32)) {
+            ward_appraisal_fail(a, WARD_CHECK_BINDING,
+                                "parts[%zu] (nvgpu): the nonce is not the binding of the label "
+                                "and payload",
+                                i);
+        }
+        ward_buf_cleanup(&nonce);
+    }
+    ward_err_clear();
+    json_decref(doc);
+}
+
+/* envelope_collateral returns the DCAP collateral a TDX envelope carries as
+ * "collateral" (the simulator's, from ward attest), as JSON text, or NULL. */
+static char *envelope_collateral(const struct ward_buf *evidence)
+{
+    json_t *doc = NULL;
+    if (ward_json_parse(evidence->data, evidence->len, &doc) != WARD_OK) {
+        ward_err_clear();
+        return NULL;
+    }
+    json_t *col = json_object_get(doc, "collateral");
+    char *text = col != NULL ? json_dumps(col, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
+    return text;
+}
+
 int verify_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"tee", required_argument, NULL, 't'},
+        {"label", required_argument, NULL, 'l'},
+        {"payload-file", required_argument, NULL, 'P'},
         {"collateral", required_argument, NULL, 'L'},
         {"nonce", required_argument, NULL, 'n'},
         {"reference", required_argument, NULL, 'R'},
@@ -184,7 +283,7 @@ int verify_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct files certs = {0}, crls = {0}, ocsps = {0}, refs = {0};
+    struct files certs = {0}, crls = {0}, ocsps = {0}, refs = {0}, rims = {0};
     struct ward_verify_opts opts = {0};
     struct ward_policy *policy = NULL;
     struct ward_envelope env = {0};
@@ -192,7 +291,9 @@ int verify_main(int argc, char **argv)
     struct ward_blob collateral_blob = {0};
     struct ward_appraisal a;
     bool json = false, have_appraisal = false;
-    const char *tee = NULL;
+    const char *tee = NULL, *label = NULL, *payload_file = NULL;
+    char *env_collateral = NULL;
+    uint8_t binding[WARD_BINDING_LEN];
     struct ward_blob all_certs[MAX_FILES + WARD_ENVELOPE_MAX_CERTS];
     char env_names[WARD_ENVELOPE_MAX_CERTS][32];
     size_t all_num = 0;
@@ -203,6 +304,16 @@ int verify_main(int argc, char **argv)
         switch (opt) {
         case 't':
             tee = optarg;
+            break;
+        case 'l':
+            if (optarg[0] == '\0') {
+                cli_error("verify", "--label must not be empty");
+                goto out;
+            }
+            label = optarg;
+            break;
+        case 'P':
+            payload_file = optarg;
             break;
         case 'c':
             if (add_file(&certs, optarg) != WARD_EXIT_OK) {
@@ -286,9 +397,12 @@ int verify_main(int argc, char **argv)
             opts.num_ocsp_files = ocsps.num;
             break;
         case 'M':
-            cli_error("verify", "--rim: verifying NVIDIA RIMs is not supported by this build yet; "
-                                "give the expected values with --reference");
-            goto out;
+            if (add_file(&rims, optarg) != WARD_EXIT_OK) {
+                goto out;
+            }
+            opts.rim_files = rims.blobs;
+            opts.num_rim_files = rims.num;
+            break;
         case 'L':
             ward_buf_cleanup(&collateral);
             if (ward_read_file(optarg, WARD_DCAP_BUNDLE_MAX, &collateral) != WARD_OK) {
@@ -325,6 +439,10 @@ int verify_main(int argc, char **argv)
                   tee);
         goto out;
     }
+    bool bind = label != NULL || payload_file != NULL;
+    if (bind && set_binding(label, payload_file, &opts, binding) != WARD_EXIT_OK) {
+        goto out;
+    }
     if (ward_read_file(argv[optind], EVIDENCE_MAX_LEN, &evidence) != WARD_OK) {
         cli_error("verify", "%s", ward_err_detail());
         goto out;
@@ -346,6 +464,9 @@ int verify_main(int argc, char **argv)
             goto out;
         }
         have_appraisal = true;
+        if (bind) {
+            composite_bound(&evidence, binding, &a);
+        }
     }
     int rc = have_appraisal ? WARD_ERR_NOT_FOUND
                             : ward_envelope_parse(evidence.data, evidence.len, &env);
@@ -376,6 +497,12 @@ int verify_main(int argc, char **argv)
         }
         opts.cert_files = all_certs;
         opts.num_cert_files = all_num;
+        if (strcmp(env.tee, "tdx") == 0 && opts.collateral_file == NULL &&
+            (env_collateral = envelope_collateral(&evidence)) != NULL) {
+            collateral_blob = (struct ward_blob){
+                "envelope collateral", (const uint8_t *)env_collateral, strlen(env_collateral)};
+            opts.collateral_file = &collateral_blob;
+        }
     } else if (rc != WARD_ERR_NOT_FOUND) {
         reject_malformed(&a, tee ? tee : "snp", ward_err_detail());
         have_appraisal = true;
@@ -421,10 +548,12 @@ out:
     ward_envelope_cleanup(&env);
     ward_buf_cleanup(&evidence);
     ward_buf_cleanup(&collateral);
+    free(env_collateral);
     files_cleanup(&certs);
     files_cleanup(&crls);
     files_cleanup(&ocsps);
     files_cleanup(&refs);
+    files_cleanup(&rims);
     ward_policy_free(policy);
     return ret;
 }

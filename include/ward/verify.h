@@ -143,8 +143,12 @@ struct ward_verify_opts {
     bool has_nonce;
     uint8_t nonce[32];                      /* expected SPDM request nonce */
     const struct ward_blob *reference_file; /* expected measurements (JSON), or NULL */
-    const struct ward_blob *ocsp_files;     /* DER OCSP responses for the device chain */
+    const struct ward_blob
+        *ocsp_files; /* DER OCSP responses; none: those ward fetch nvgpu cached */
     size_t num_ocsp_files;
+    const struct ward_blob
+        *rim_files; /* NVIDIA RIMs (signed SWID XML): driver, VBIOS, NVSwitch BIOS */
+    size_t num_rim_files;
 };
 
 /* ward_verify_snp appraises a raw SEV-SNP report. Returns WARD_OK whenever an

@@ -7,12 +7,14 @@
  *                FWID opaque field when both are present
  *   signature    ECDSA P-384/SHA-384 over request || response-without-signature
  *                with the leaf key
- *   revocation   OCSP responses given for the chain (skip when none)
+ *   revocation   OCSP responses for the chain, given as files or else cached
+ *                (ward fetch nvgpu); skip when there are none
  *   measurement  each expected index present and equal (reference JSON)
  *   binding      the request nonce equals the expected nonce
  * tcb and policy do not apply to GPU reports today and stay "skip".
  */
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/ocsp.h>
 
@@ -22,6 +24,8 @@
 #include "ward/crypto.h"
 #include "ward/json.h"
 #include "ward/nvgpu.h"
+#include "ward/rim.h"
+#include "ward/ocsp.h"
 #include "ward/sim.h"
 
 #define REFERENCE_MAX_ENTRIES 256
@@ -331,82 +335,184 @@ static bool check_signature(struct nctx *c)
     return true;
 }
 
-/* ---- revocation (OCSP responses given as files) ---- */
+/* ---- revocation (OCSP) ---- */
 
+/* Where OCSP responses came from, for messages. */
+struct ocsp_source {
+    const char *name; /* a file's name, or "the cache" */
+};
+
+/* ocsp_judge records what |ans| says about the path: each status must be good
+ * and current at the verification time. |seen| marks the certificates spoken for. */
+static void ocsp_judge(struct nctx *c, const struct ward_ocsp_answer *ans,
+                       const struct ocsp_source *src, bool seen[WARD_OCSP_MAX_PATH])
+{
+    for (size_t i = 0; i < ans->num; i++) {
+        const struct ward_ocsp_single *s = &ans->singles[i];
+        X509 *cert = sk_X509_value(c->path, (int)s->cert);
+        char cn[128] = "?", t1[32], t2[32] = "none";
+        if (ward_x509_subject_cn(cert, cn, sizeof(cn)) != WARD_OK) {
+            ward_err_clear();
+        }
+        seen[s->cert] = true;
+        if (s->status == WARD_OCSP_REVOKED) {
+            const char *why = s->reason >= 0 ? OCSP_crl_reason_str(s->reason) : NULL;
+            ward_appraisal_fail(c->a, WARD_CHECK_REVOCATION,
+                                "certificate \"%s\" is revoked (OCSP, %s%s%s)", cn, src->name,
+                                why != NULL ? ", reason " : "", why != NULL ? why : "");
+        } else if (s->status == WARD_OCSP_UNKNOWN) {
+            ward_appraisal_fail(c->a, WARD_CHECK_REVOCATION,
+                                "certificate \"%s\" has OCSP status unknown (%s)", cn, src->name);
+        }
+        if (!s->current) {
+            ward_time_format(s->this_update, t1);
+            if (s->next_update != 0) {
+                ward_time_format(s->next_update, t2);
+            }
+            ward_appraisal_fail(c->a, WARD_CHECK_REVOCATION,
+                                "the OCSP status of \"%s\" (%s) is not current at the "
+                                "verification time (thisUpdate %s, nextUpdate %s)",
+                                cn, src->name, t1, t2);
+        }
+    }
+}
+
+/* ocsp_cached checks the cached response of each certificate of the path; those
+ * that do not check or are not current are passed over (a debug line says so).
+ * Returns how many were used. */
+static size_t ocsp_cached(struct nctx *c, const char *cache_root, bool seen[WARD_OCSP_MAX_PATH])
+{
+    const struct ocsp_source src = {.name = "the cache"};
+    size_t used = 0;
+    for (int k = 0; k < sk_X509_num(c->path); k++) {
+        X509 *cert = sk_X509_value(c->path, k);
+        struct ward_buf der = {0};
+        struct ward_ocsp_answer ans;
+        if (self_issued(cert)) {
+            continue;
+        }
+        if (ward_ocsp_cache_load(cache_root, cert, &der) != WARD_OK ||
+            (der.len > 0 && ward_ocsp_response_check(der.data, der.len, c->path, c->roots, c->at,
+                                                     &ans) != WARD_OK)) {
+            ward_log(WARD_LOG_DEBUG, "nvgpu: cached OCSP response passed over: %s",
+                     ward_err_detail());
+            ward_err_clear();
+            ward_buf_cleanup(&der);
+            continue;
+        }
+        if (der.len == 0) {
+            continue;
+        }
+        ward_buf_cleanup(&der);
+        /* Keep only what is current now; an old answer is no answer. */
+        size_t keep = 0;
+        for (size_t i = 0; i < ans.num; i++) {
+            if (ans.singles[i].current) {
+                ans.singles[keep++] = ans.singles[i];
+            }
+        }
+        ans.num = keep;
+        if (keep == 0) {
+            ward_log(WARD_LOG_DEBUG,
+                     "nvgpu: cached OCSP response for certificate %d is not current", k);
+            continue;
+        }
+        used++;
+        ocsp_judge(c, &ans, &src, seen);
+    }
+    return used;
+}
+
+/* check_revocation: OCSP responses given as files (opts ocsp_files), or else
+ * those in the cache (ward fetch nvgpu), for the verified path. Each must be
+ * genuine (signed by the issuer of what it speaks for, or its delegated responder,
+ * chaining to the anchor the device chain verified to) and say "good", current at
+ * the verification time, for every certificate it names. Every certificate
+ * between the leaf and the root needs a status; the leaf, which the GPU issues
+ * itself and NVIDIA's responder does not know, is checked when a status is given.
+ * A given file that does not check fails the check; one about other
+ * certificates only (another GPU's) is passed over. Cached responses that do not
+ * check or are no longer current are passed over, and with none left the check
+ * is skipped. */
 static void check_revocation(struct nctx *c)
 {
     const struct ward_verify_opts *o = c->opts;
     struct ward_appraisal *a = c->a;
-    if (o->num_ocsp_files == 0) {
+    bool seen[WARD_OCSP_MAX_PATH] = {false};
+    bool from_cache = o->num_ocsp_files == 0;
+    size_t unrelated = 0; /* files about no certificate of this chain */
+    if (sk_X509_num(c->path) > WARD_OCSP_MAX_PATH) {
+        if (!from_cache) {
+            ward_appraisal_fail(a, WARD_CHECK_REVOCATION,
+                                "OCSP: a device chain of %d certificates is longer than %d",
+                                sk_X509_num(c->path), WARD_OCSP_MAX_PATH);
+        }
         return;
     }
-    X509_STORE *store = X509_STORE_new();
-    STACK_OF(X509) *untrusted = sk_X509_dup(c->path);
-    bool ok = store != NULL && untrusted != NULL;
-    for (int i = 0; ok && i < sk_X509_num(c->roots); i++) {
-        ok = X509_STORE_add_cert(store, sk_X509_value(c->roots, i)) == 1;
-    }
-    X509_VERIFY_PARAM *vp = store ? X509_STORE_get0_param(store) : NULL;
-    if (vp != NULL) {
-        X509_VERIFY_PARAM_set_time(vp, (time_t)c->at);
-    }
-    int covered = 0;
-    for (size_t i = 0; ok && i < o->num_ocsp_files; i++) {
-        const unsigned char *p = o->ocsp_files[i].data;
-        OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)o->ocsp_files[i].len);
-        OCSP_BASICRESP *basic = NULL;
-        if (resp == NULL || p != o->ocsp_files[i].data + o->ocsp_files[i].len ||
-            OCSP_response_status(resp) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
-            (basic = OCSP_response_get1_basic(resp)) == NULL ||
-            OCSP_basic_verify(basic, untrusted, store, 0) != 1) {
-            ward_appraisal_fail(a, WARD_CHECK_REVOCATION,
-                                "OCSP response %s does not parse or verify", o->ocsp_files[i].name);
-            ok = false;
+    if (from_cache) {
+        char root[WARD_CACHE_PATH_MAX];
+        if (o->cache_dir != NULL && o->cache_dir[0] == '\0') {
+            return;
         }
-        /* Each certificate of the path below its issuer: find its status here. */
-        for (int k = 0; ok && k < sk_X509_num(c->path); k++) {
-            X509 *cert = sk_X509_value(c->path, k);
-            X509 *issuer = k + 1 < sk_X509_num(c->path) ? sk_X509_value(c->path, k + 1) : NULL;
-            if (issuer == NULL || self_issued(cert)) {
-                continue;
-            }
-            OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), cert, issuer);
-            int status = -1, reason = 0;
-            ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
-            if (id != NULL &&
-                OCSP_resp_find_status(basic, id, &status, &reason, &rev, &thisupd, &nextupd) == 1) {
-                covered++;
-                char cn[128] = "?";
-                if (ward_x509_subject_cn(cert, cn, sizeof(cn)) != WARD_OK) {
-                    ward_err_clear();
-                }
-                if (status == V_OCSP_CERTSTATUS_REVOKED) {
-                    ward_appraisal_fail(a, WARD_CHECK_REVOCATION,
-                                        "certificate \"%s\" is revoked (OCSP)", cn);
-                } else if (status != V_OCSP_CERTSTATUS_GOOD) {
-                    ward_appraisal_fail(a, WARD_CHECK_REVOCATION,
-                                        "certificate \"%s\" has unknown OCSP status", cn);
-                }
-                struct tm t1, t2;
-                if (thisupd != NULL && ASN1_TIME_to_tm(thisupd, &t1) == 1 &&
-                    (timegm(&t1) > (time_t)c->at ||
-                     (nextupd != NULL && ASN1_TIME_to_tm(nextupd, &t2) == 1 &&
-                      timegm(&t2) < (time_t)c->at))) {
-                    ward_appraisal_fail(
-                        a, WARD_CHECK_REVOCATION,
-                        "OCSP status of \"%s\" is not current at the verification time", cn);
-                }
-            }
-            OCSP_CERTID_free(id);
+        if (ward_cache_dir(o->cache_dir, root, sizeof(root)) != WARD_OK) {
+            ward_log(WARD_LOG_DEBUG, "nvgpu: no OCSP cache: %s", ward_err_detail());
+            ward_err_clear();
+            return;
         }
-        OCSP_BASICRESP_free(basic);
-        OCSP_RESPONSE_free(resp);
+        if (ocsp_cached(c, root, seen) == 0) {
+            return;
+        }
     }
-    sk_X509_free(untrusted);
-    X509_STORE_free(store);
-    if (ok && covered == 0) {
+    for (size_t i = 0; i < o->num_ocsp_files; i++) {
+        const struct ward_blob *f = &o->ocsp_files[i];
+        const struct ocsp_source src = {.name = f->name};
+        struct ward_ocsp_answer ans;
+        if (ward_ocsp_response_check(f->data, f->len, c->path, c->roots, c->at, &ans) != WARD_OK) {
+            ward_appraisal_fail(a, WARD_CHECK_REVOCATION, "OCSP response %s: %s", f->name,
+                                ward_err_detail());
+            ward_err_clear();
+            continue;
+        }
+        if (ans.num == 0) {
+            /* About other certificates: another GPU's, when one set of responses
+             * is given for every GPU of a composite. It proves nothing here. */
+            ward_log(WARD_LOG_DEBUG, "nvgpu: OCSP response %s is about other certificates",
+                     f->name);
+            unrelated++;
+            continue;
+        }
+        ocsp_judge(c, &ans, &src, seen);
+    }
+    bool any = false;
+    for (int k = 0; k < sk_X509_num(c->path); k++) {
+        any |= seen[k];
+    }
+    if (!from_cache && !any) {
         ward_appraisal_fail(a, WARD_CHECK_REVOCATION,
-                            "no OCSP response given covers this device chain");
+                            "no OCSP response given has a status for any certificate of this "
+                            "device chain");
+    }
+    /* Every certificate between the leaf and the root needs a status. */
+    for (int k = 1; k < sk_X509_num(c->path); k++) {
+        X509 *cert = sk_X509_value(c->path, k);
+        char cn[128] = "?";
+        if (seen[k] || self_issued(cert)) {
+            continue;
+        }
+        if (ward_x509_subject_cn(cert, cn, sizeof(cn)) != WARD_OK) {
+            ward_err_clear();
+        }
+        if (from_cache) {
+            ward_appraisal_fail(a, WARD_CHECK_REVOCATION,
+                                "no current OCSP status of certificate \"%s\" in the cache (run "
+                                "'ward fetch nvgpu')",
+                                cn);
+        } else {
+            ward_appraisal_fail(a, WARD_CHECK_REVOCATION,
+                                "no OCSP response given has a status for certificate \"%s\"%s", cn,
+                                unrelated > 0 ? " (some are about certificates of another chain)"
+                                              : "");
+        }
     }
     if (a->checks[WARD_CHECK_REVOCATION] != WARD_STATUS_FAIL) {
         ward_appraisal_pass(a, WARD_CHECK_REVOCATION);
@@ -491,6 +597,69 @@ static void check_measurements(struct nctx *c)
     }
 }
 
+/* NVIDIA's Reference Integrity Manifests: each must verify (xmlsec1, chain to the
+ * pinned RIM root), name the firmware this device runs (its colloquial version is
+ * the report's driver or VBIOS version), and every index it marks active must hold
+ * one of its values. Two RIMs may not both claim the same index. */
+static void check_rims(struct nctx *c)
+{
+    struct ward_appraisal *a = c->a;
+    const struct ward_verify_opts *o = c->opts;
+    if (o->num_rim_files == 0) {
+        return;
+    }
+    json_t *results = json_array();
+    const char *drv = json_string_value(json_object_get(a->claims, "driver_version"));
+    const char *vbios = json_string_value(json_object_get(a->claims, "vbios_version"));
+    for (size_t i = 0; results != NULL && i < o->num_rim_files; i++) {
+        const struct ward_blob *f = &o->rim_files[i];
+        struct ward_rim *rim = NULL;
+        size_t bad = 0, before = json_array_size(results);
+        if (ward_rim_parse_verify(f->data, f->len, c->at, c->a->simulated ? c->roots : NULL,
+                                  &rim) != WARD_OK) {
+            ward_appraisal_fail(a, WARD_CHECK_MEASUREMENT, "RIM %s: %s", f->name,
+                                ward_err_detail());
+            continue;
+        }
+        bool applies = (drv != NULL && strcasecmp(rim->colloquial_version, drv) == 0) ||
+                       (vbios != NULL && strcasecmp(rim->colloquial_version, vbios) == 0);
+        if (!applies) {
+            ward_appraisal_fail(a, WARD_CHECK_MEASUREMENT,
+                                "RIM %s is for version %s, the device runs driver %s and VBIOS %s",
+                                f->name, rim->colloquial_version, drv ? drv : "?",
+                                vbios ? vbios : "?");
+        } else if (ward_rim_compare(rim, &c->r, results, &bad) != WARD_OK) {
+            ward_appraisal_fail(a, WARD_CHECK_MEASUREMENT, "RIM %s: %s", f->name,
+                                ward_err_detail());
+        } else if (bad > 0) {
+            ward_appraisal_fail(a, WARD_CHECK_MEASUREMENT,
+                                "RIM %s (%s %s): %zu measurement(s) differ or are missing", f->name,
+                                rim->name, rim->colloquial_version, bad);
+        }
+        /* An index two RIMs both constrain is ambiguous. */
+        for (size_t k = before; k < json_array_size(results); k++) {
+            json_t *e = json_array_get(results, k);
+            if (strcmp(json_string_value(json_object_get(e, "result")), "inactive") == 0) {
+                continue;
+            }
+            json_int_t idx = json_integer_value(json_object_get(e, "index"));
+            for (size_t m = 0; m < before; m++) {
+                json_t *p = json_array_get(results, m);
+                if (json_integer_value(json_object_get(p, "index")) == idx &&
+                    strcmp(json_string_value(json_object_get(p, "result")), "inactive") != 0) {
+                    ward_appraisal_fail(a, WARD_CHECK_MEASUREMENT,
+                                        "measurement %lld is claimed by two RIMs", (long long)idx);
+                }
+            }
+        }
+        ward_rim_free(rim);
+    }
+    json_object_set_new(a->claims, "rim_results", results);
+    if (a->checks[WARD_CHECK_MEASUREMENT] != WARD_STATUS_FAIL) {
+        ward_appraisal_pass(a, WARD_CHECK_MEASUREMENT);
+    }
+}
+
 static void check_binding(struct nctx *c)
 {
     if (!c->opts->has_nonce) {
@@ -533,6 +702,7 @@ int ward_verify_nvgpu(const uint8_t *report, size_t len, const struct ward_verif
         if (chain_ok && sig_ok) {
             check_revocation(&c);
             check_measurements(&c);
+            check_rims(&c);
             check_binding(&c);
         }
     }

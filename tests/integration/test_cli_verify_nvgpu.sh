@@ -40,7 +40,18 @@ expect_exit 0 "matching reference measurement" -- "$ward" verify --certs "$d/cer
 json_check 'j["checks"]["measurement"]=="pass" and j["claims"]["reference_results"][0]["result"]=="match"' "reference results per index"
 expect_exit 1 "mismatching reference measurement" -- "$ward" verify --certs "$d/cert_chain.pem" --reference "$tmp/ref-bad.json" "${asof[@]}" --json "$d/evidence.bin"
 json_check 'j["checks"]["measurement"]=="fail" and j["claims"]["reference_results"][0]["result"]=="mismatch"' "mismatch named per index"
-expect_exit 2 "--rim is not supported yet" -- "$ward" verify --certs "$d/cert_chain.pem" --rim "$tmp/ref-good.json" "$d/evidence.bin"
+# --- NVIDIA RIMs: the real NVSwitch report against NVIDIA's real NVSwitch BIOS RIM
+sw=$WARD_TEST_DATA/nvgpu-sdk/nvswitch
+rims=$WARD_TEST_DATA/nvgpu-rim
+swrim=$rims/switchVBIOSRim_NV_SWITCH_BIOS_5612_0002_890_9610550001.xml
+expect_exit 0 "NVSwitch report matches its RIM" -- "$ward" verify --certs "$sw/cert_chain.pem" --rim "$swrim" --as-of 2026-07-01T00:00:00Z --json "$sw/evidence.bin"
+json_check 'j["checks"]["measurement"]=="pass" and sum(1 for r in j["claims"]["rim_results"] if r["result"]=="match")==31' "31 active indexes match, reported per index"
+expect_exit 1 "a RIM for another firmware version" -- "$ward" verify --certs "$sw/cert_chain.pem" --rim "$rims/NV_GPU_DRIVER_GH100_550.144.03.xml" --as-of 2025-06-01T00:00:00Z --json "$sw/evidence.bin"
+json_check 'j["checks"]["measurement"]=="fail" and "version" in j["errors"][0]["message"]' "version mismatch named"
+expect_exit 1 "a RIM with a bad signature" -- "$ward" verify --certs "$sw/cert_chain.pem" --rim "$rims/NV_SWITCH_BIOS_5612_0002_890_9610550001_invalid_signature.xml" --as-of 2026-07-01T00:00:00Z --json "$sw/evidence.bin"
+json_check 'j["checks"]["measurement"]=="fail"' "bad RIM signature fails the measurement check"
+sed 's/Hash0="\([0-9a-f]\)/Hash0="0\1/' "$swrim" | head -c 100000 >"$tmp/tampered.xml"
+expect_exit 1 "a tampered RIM" -- "$ward" verify --certs "$sw/cert_chain.pem" --rim "$tmp/tampered.xml" --as-of 2026-07-01T00:00:00Z "$sw/evidence.bin"
 expect_exit 2 "bad --nonce" -- "$ward" verify --nonce 00 "$d/evidence.bin"
 
 # --- simulator and composite
