@@ -148,3 +148,25 @@ int chain_verify_cached(struct ward_chain_cache *cache, X509 *leaf, STACK_OF(X50
     }
     return WARD_OK;
 }
+
+int chain_verify_anchored(struct ward_chain_cache *cache, X509 *leaf, STACK_OF(X509) *inter,
+                          STACK_OF(X509) *sim_inter, STACK_OF(X509) **roots, STACK_OF(X509) *sim,
+                          int64_t at, bool *simulated)
+{
+    int rc = sk_X509_num(*roots) > 0
+                 ? chain_verify_cached(cache, leaf, inter, *roots, at)
+                 : ward_err_set(WARD_ERR_CHAIN, "no vendor root for this evidence");
+    if (rc != WARD_OK && sim != NULL && sk_X509_num(sim) > 0) {
+        char vendor_err[320];
+        snprintf(vendor_err, sizeof(vendor_err), "%s", ward_err_detail());
+        if (chain_verify_cached(cache, leaf, sim_inter, sim, at) == WARD_OK) {
+            sk_X509_pop_free(*roots, X509_free);
+            *roots = sim;
+            *simulated = true;
+            return WARD_OK;
+        }
+        ward_err_set(rc, "%s", vendor_err); /* the vendor path's reason is the one that matters */
+    }
+    sk_X509_pop_free(sim, X509_free);
+    return rc;
+}

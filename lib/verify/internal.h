@@ -71,6 +71,14 @@ void chain_cache_put(struct ward_chain_cache *c, const struct chain_key *k);
  * reusing an earlier success recorded in |cache| (may be NULL) and recording this one. */
 int chain_verify_cached(struct ward_chain_cache *cache, X509 *leaf, STACK_OF(X509) *inter,
                         STACK_OF(X509) *roots, int64_t at) WARD_MUST_CHECK;
+/* chain_verify_anchored verifies |leaf| through |inter| to the vendor anchors in
+ * |*roots|; if that fails and |sim| holds trusted simulator roots, through
+ * |sim_inter| to those instead, and then |*roots| becomes |sim| and *simulated is
+ * set. Takes ownership of |sim| (may be NULL). On failure the error detail is the
+ * vendor path's. */
+int chain_verify_anchored(struct ward_chain_cache *cache, X509 *leaf, STACK_OF(X509) *inter,
+                          STACK_OF(X509) *sim_inter, STACK_OF(X509) **roots, STACK_OF(X509) *sim,
+                          int64_t at, bool *simulated) WARD_MUST_CHECK;
 
 /* The TDX section of a policy (docs/policy.md). */
 #define TDX_MAX_STATUSES 8

@@ -247,21 +247,8 @@ static bool check_chain(struct nctx *c)
         ward_nvgpu_sim_roots(c->opts->sim_dir, sim) != WARD_OK) {
         ward_err_clear();
     }
-    rc = chain_verify_cached(c->opts->chain_cache, leaf, inter, c->roots, c->at);
-    if (rc != WARD_OK && sim != NULL && sk_X509_num(sim) > 0) {
-        char err[320];
-        snprintf(err, sizeof(err), "%s", ward_err_detail());
-        if (chain_verify_cached(c->opts->chain_cache, leaf, inter, sim, c->at) == WARD_OK) {
-            rc = WARD_OK;
-            a->simulated = true;
-            sk_X509_pop_free(c->roots, X509_free);
-            c->roots = sim;
-            sim = NULL;
-        } else {
-            ward_err_set(rc, "%s", err);
-        }
-    }
-    sk_X509_pop_free(sim, X509_free);
+    rc = chain_verify_anchored(c->opts->chain_cache, leaf, inter, inter, &c->roots, sim, c->at,
+                               &a->simulated);
     sk_X509_free(inter);
     if (rc != WARD_OK) {
         ward_appraisal_fail(a, WARD_CHECK_CHAIN,

@@ -466,23 +466,9 @@ static bool check_chain(struct ctx *c)
                             key_name(c->key), key_name(c->key));
         goto out;
     }
-    int rc = sk_X509_num(c->roots) > 0
-                 ? chain_verify_cached(c->opts->chain_cache, c->leaf, inter, c->roots, c->at)
-                 : ward_err_set(WARD_ERR_CHAIN, "product unknown");
-    if (rc != WARD_OK && sim != NULL && sk_X509_num(sim) > 0) {
-        char amd_err[320];
-        snprintf(amd_err, sizeof(amd_err), "%s", ward_err_detail());
-        if (chain_verify_cached(c->opts->chain_cache, c->leaf, c->intermediates, sim, c->at) ==
-            WARD_OK) {
-            rc = WARD_OK;
-            a->simulated = true;
-            sk_X509_pop_free(c->roots, X509_free);
-            c->roots = sim;
-            sim = NULL;
-        } else {
-            ward_err_set(rc, "%s", amd_err);
-        }
-    }
+    int rc = chain_verify_anchored(c->opts->chain_cache, c->leaf, inter, c->intermediates,
+                                   &c->roots, sim, c->at, &a->simulated);
+    sim = NULL; /* chain_verify_anchored took it */
     if (rc != WARD_OK) {
         ward_appraisal_fail(a, WARD_CHECK_CHAIN, "%s chain to AMD ARK-%s: %s%s", key_name(c->key),
                             ward_snp_product_name(c->product), ward_err_detail(), sim_err);

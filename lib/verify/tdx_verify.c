@@ -172,22 +172,8 @@ static bool check_chain(struct tctx *c)
             ward_err_clear();
         }
     }
-    struct ward_chain_opts co = {.at = c->at};
-    int rc = ward_x509_verify_chain(leaf, inter, c->roots, &co);
-    if (rc != WARD_OK && sim != NULL && sk_X509_num(sim) > 0) {
-        char intel_err[320];
-        snprintf(intel_err, sizeof(intel_err), "%s", ward_err_detail());
-        if (ward_x509_verify_chain(leaf, inter, sim, &co) == WARD_OK) {
-            rc = WARD_OK;
-            a->simulated = true;
-            sk_X509_pop_free(c->roots, X509_free);
-            c->roots = sim;
-            sim = NULL;
-        } else {
-            ward_err_set(rc, "%s", intel_err);
-        }
-    }
-    sk_X509_pop_free(sim, X509_free);
+    int rc = chain_verify_anchored(c->opts->chain_cache, leaf, inter, inter, &c->roots, sim, c->at,
+                                   &a->simulated);
     sk_X509_free(inter);
     if (rc != WARD_OK) {
         ward_appraisal_fail(a, WARD_CHECK_CHAIN, "PCK chain to the Intel SGX Root CA: %s",
