@@ -34,6 +34,28 @@ int ward_json_get_hex(const json_t *obj, const char *key, uint8_t *out, size_t n
 /* ward_json_set_hex sets |key| in |obj| to the lowercase hex of |len| bytes. */
 int ward_json_set_hex(json_t *obj, const char *key, const uint8_t *p, size_t len) WARD_MUST_CHECK;
 
+/* Building documents. Each helper takes ownership of |v| even when it fails, so
+ * `ward_json_set_new(o, "k", json_string(s))` never leaks; a NULL |v| (a failed
+ * allocation) is WARD_ERR_NOMEM. */
+int ward_json_set_new(json_t *obj, const char *key, json_t *v) WARD_MUST_CHECK;
+int ward_json_append_new(json_t *arr, json_t *v) WARD_MUST_CHECK;
+/* ward_json_b64 makes a new JSON string of the base64 of |len| bytes. */
+int ward_json_b64(const uint8_t *p, size_t len, json_t **out) WARD_MUST_CHECK;
+/* ward_json_set_b64 sets |key| to the base64 of |len| bytes. */
+int ward_json_set_b64(json_t *obj, const char *key, const uint8_t *p, size_t len) WARD_MUST_CHECK;
+/* ward_json_take returns *|p| and clears it, handing a DEFER'd reference over. */
+static inline json_t *ward_json_take(json_t **p)
+{
+    json_t *v = *p;
+    *p = NULL;
+    return v;
+}
+/* ward_json_freep is a DEFER cleanup for json_t pointers. */
+static inline void ward_json_freep(json_t **p)
+{
+    json_decref(*p);
+}
+
 /* ward_json_dumps serialises |v| compactly (keys in insertion order); malloc'd. */
 char *ward_json_dumps(const json_t *v, bool pretty);
 

@@ -90,3 +90,34 @@ char *ward_json_dumps(const json_t *v, bool pretty)
 {
     return json_dumps(v, JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT));
 }
+
+int ward_json_set_new(json_t *obj, const char *key, json_t *v)
+{
+    ENSURE_MSG(v != NULL && json_object_set_new(obj, key, v) == 0, WARD_ERR_NOMEM,
+               "out of memory building JSON (\"%s\")", key);
+    return WARD_OK;
+}
+
+int ward_json_append_new(json_t *arr, json_t *v)
+{
+    ENSURE_MSG(v != NULL && json_array_append_new(arr, v) == 0, WARD_ERR_NOMEM,
+               "out of memory building JSON");
+    return WARD_OK;
+}
+
+int ward_json_b64(const uint8_t *p, size_t len, json_t **out)
+{
+    DEFER(ward_freep) char *b64 = ward_base64_encode(p, len);
+    GUARD_PTR(b64);
+    json_t *s = json_string(b64);
+    GUARD_PTR(s);
+    *out = s;
+    return WARD_OK;
+}
+
+int ward_json_set_b64(json_t *obj, const char *key, const uint8_t *p, size_t len)
+{
+    json_t *s = NULL;
+    GUARD(ward_json_b64(p, len, &s));
+    return ward_json_set_new(obj, key, s);
+}

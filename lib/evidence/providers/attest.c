@@ -220,62 +220,19 @@ void ward_attest_close(struct ward_attest *at)
 
 /* ---- the envelope ---- */
 
-static inline void json_freep(json_t **p)
-{
-    json_decref(*p);
-}
-
-static json_t *take(json_t **p)
-{
-    json_t *v = *p;
-    *p = NULL;
-    return v;
-}
-
-/* set_new adds |key| = |v| to |obj|, taking |v| even on failure (NULL: out of memory). */
-static WARD_MUST_CHECK int set_new(json_t *obj, const char *key, json_t *v)
-{
-    ENSURE_MSG(v != NULL && json_object_set_new(obj, key, v) == 0, WARD_ERR_NOMEM,
-               "envelope: out of memory");
-    return WARD_OK;
-}
-
-static WARD_MUST_CHECK int append_new(json_t *arr, json_t *v)
-{
-    ENSURE_MSG(v != NULL && json_array_append_new(arr, v) == 0, WARD_ERR_NOMEM,
-               "envelope: out of memory");
-    return WARD_OK;
-}
-
-static WARD_MUST_CHECK int b64_string(const uint8_t *p, size_t len, json_t **out)
-{
-    DEFER(ward_freep) char *b64 = ward_base64_encode(p, len);
-    GUARD_PTR(b64);
-    *out = json_string(b64);
-    GUARD_PTR(*out);
-    return WARD_OK;
-}
-
-static WARD_MUST_CHECK int set_b64(json_t *obj, const char *key, const uint8_t *p, size_t len)
-{
-    json_t *s = NULL;
-    GUARD(b64_string(p, len, &s));
-    return set_new(obj, key, s);
-}
-
 /* envelope_new starts {"tee": |tee|, "evidence": base64, "certs": []}; |out_certs|
  * borrows the list. */
 static WARD_MUST_CHECK int envelope_new(const char *tee, const struct ward_buf *evidence,
                                         json_t **out, json_t **out_certs)
 {
-    DEFER(json_freep) json_t *env = json_object();
+    DEFER(ward_json_freep) json_t *env = json_object();
     GUARD_PTR(env);
-    GUARD(set_new(env, "tee", json_string(tee)));
-    GUARD(set_b64(env, "evidence", evidence->data, evidence->len));
+    GUARD(ward_json_set_new(env, "tee", json_string(tee)));
+    GUARD(ward_json_set_b64(env, "evidence", evidence->data, evidence->len));
     json_t *certs = json_array();
-    GUARD(set_new(env, "certs", certs));
+    GUARD(ward_json_set_new(env, "certs", certs));
     *out_certs = certs;
-    *out = take(&env);
+    *out = ward_json_take(&env);
     return WARD_OK;
 }
 
@@ -284,18 +241,18 @@ static WARD_MUST_CHECK int add_cert(json_t *certs, const struct ward_buf *c)
 {
     static const char pem[] = "-----BEGIN";
     if (c->len >= sizeof(pem) - 1 && memcmp(c->data, pem, sizeof(pem) - 1) == 0) {
-        return append_new(certs, json_stringn((const char *)c->data, c->len));
+        return ward_json_append_new(certs, json_stringn((const char *)c->data, c->len));
     }
     json_t *s = NULL;
-    GUARD(b64_string(c->data, c->len, &s));
-    return append_new(certs, s);
+    GUARD(ward_json_b64(c->data, c->len, &s));
+    return ward_json_append_new(certs, s);
 }
 
 /* cpu_envelope wraps a CPU provider's evidence: its certificates and, from the
  * TDX simulator, the DCAP collateral as a JSON object. */
 static WARD_MUST_CHECK int cpu_envelope(const struct provider_evidence *e, json_t **out)
 {
-    DEFER(json_freep) json_t *env = NULL;
+    DEFER(ward_json_freep) json_t *env = NULL;
     json_t *certs = NULL;
     ENSURE_MSG(e->num_certs <= WARD_ARRAY_LEN(e->certs), WARD_ERR_FORMAT,
                "provider returned %zu certificates", e->num_certs);
@@ -308,9 +265,9 @@ static WARD_MUST_CHECK int cpu_envelope(const struct provider_evidence *e, json_
         if (ward_json_parse(e->collateral.data, e->collateral.len, &coll) != WARD_OK) {
             return ward_err_prefix("envelope: collateral");
         }
-        GUARD(set_new(env, "collateral", coll));
+        GUARD(ward_json_set_new(env, "collateral", coll));
     }
-    *out = take(&env);
+    *out = ward_json_take(&env);
     return WARD_OK;
 }
 
@@ -323,7 +280,7 @@ static inline void stack_freep(STACK_OF(X509) **p)
  * certificate, leaf first) and its nonce. */
 static WARD_MUST_CHECK int gpu_envelope(const struct gpu_evidence *g, json_t **out)
 {
-    DEFER(json_freep) json_t *env = NULL;
+    DEFER(ward_json_freep) json_t *env = NULL;
     json_t *certs = NULL;
     GUARD(envelope_new("nvgpu", &g->report, &env, &certs));
     DEFER(stack_freep) STACK_OF(X509) *chain = sk_X509_new_null();
@@ -336,11 +293,11 @@ static WARD_MUST_CHECK int gpu_envelope(const struct gpu_evidence *g, json_t **o
         int len = i2d_X509(sk_X509_value(chain, k), &der);
         GUARD_OSSL(len, WARD_ERR_CRYPTO);
         json_t *s = NULL;
-        GUARD(b64_string(der, (size_t)len, &s));
-        GUARD(append_new(certs, s));
+        GUARD(ward_json_b64(der, (size_t)len, &s));
+        GUARD(ward_json_append_new(certs, s));
     }
-    GUARD(set_b64(env, "nonce", g->nonce, sizeof(g->nonce)));
-    *out = take(&env);
+    GUARD(ward_json_set_b64(env, "nonce", g->nonce, sizeof(g->nonce)));
+    *out = ward_json_take(&env);
     return WARD_OK;
 }
 
@@ -421,7 +378,7 @@ static WARD_MUST_CHECK int evidence_locked(const struct ward_attest *at,
 {
     DEFER(evidence_cleanupp) struct provider_evidence cpu;
     memset(&cpu, 0, sizeof(cpu));
-    DEFER(json_freep) json_t *env = NULL;
+    DEFER(ward_json_freep) json_t *env = NULL;
 
     if (at->kind != WARD_PROVIDER_NVML && !at->opts.gpus) {
         GUARD(cpu_get(at, binding, &cpu));
@@ -453,19 +410,19 @@ static WARD_MUST_CHECK int evidence_locked(const struct ward_attest *at,
     GUARD(ward_binding(WARD_LABEL_COMPOSITE, payload.data, payload.len, report_data));
     GUARD(cpu_get(at, report_data, &cpu));
 
-    DEFER(json_freep) json_t *parts = json_array();
+    DEFER(ward_json_freep) json_t *parts = json_array();
     GUARD_PTR(parts);
     json_t *part = NULL;
     GUARD(cpu_envelope(&cpu, &part));
-    GUARD(append_new(parts, part));
+    GUARD(ward_json_append_new(parts, part));
     for (size_t i = 0; i < gs->num; i++) {
         GUARD(gpu_envelope(&gs->g[i], &part));
-        GUARD(append_new(parts, part));
+        GUARD(ward_json_append_new(parts, part));
     }
     env = json_object();
     GUARD_PTR(env);
-    GUARD(set_new(env, "tee", json_string("composite")));
-    GUARD(set_new(env, "parts", take(&parts)));
+    GUARD(ward_json_set_new(env, "tee", json_string("composite")));
+    GUARD(ward_json_set_new(env, "parts", ward_json_take(&parts)));
     return dumps(env, out);
 }
 

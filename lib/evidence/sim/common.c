@@ -270,3 +270,14 @@ bool sim_cert_has_org(X509 *cert, const char *org)
                                       sizeof(buf));
     return n > 0 && strcmp(buf, org) == 0;
 }
+
+int sim_pem_append(struct ward_wr *w, X509 *cert)
+{
+    DEFER(ward_bio_freep) BIO *bio = BIO_new(BIO_s_mem());
+    GUARD_PTR(bio);
+    GUARD_OSSL(PEM_write_bio_X509(bio, cert), WARD_ERR_CRYPTO);
+    char *pem = NULL;
+    long pem_len = BIO_get_mem_data(bio, &pem);
+    ENSURE_MSG(pem_len > 0 && pem != NULL, WARD_ERR_CRYPTO, "sim: cannot encode a certificate");
+    return ward_wr_bytes(w, (const uint8_t *)pem, (size_t)pem_len);
+}

@@ -24,10 +24,6 @@
 _Static_assert(WARD_NVGPU_SIM_MAX_DEVICES <= WARD_COMPOSITE_MAX_GPUS,
                "every simulated GPU fits in a composite envelope");
 
-static inline void comp_json_freep(json_t **p)
-{
-    json_decref(*p);
-}
 static inline void comp_stack_freep(STACK_OF(X509) **p)
 {
     sk_X509_pop_free(*p, X509_free);
@@ -60,58 +56,15 @@ static void comp_gpus_freep(struct comp_gpus **p)
 
 /* ---- JSON ---- */
 
-/* comp_take hands over the object in *|p| and clears *|p|, so that a DEFER'd
- * variable does not release what jansson has taken (even on failure). */
-static json_t *comp_take(json_t **p)
-{
-    json_t *v = *p;
-    *p = NULL;
-    return v;
-}
-
-/* comp_set adds |key| = |v| to |obj|, taking |v| even on failure (NULL: out of memory). */
-static WARD_MUST_CHECK int comp_set(json_t *obj, const char *key, json_t *v)
-{
-    ENSURE_MSG(v != NULL && json_object_set_new(obj, key, v) == 0, WARD_ERR_NOMEM,
-               "sim: out of memory building JSON");
-    return WARD_OK;
-}
-
-/* comp_append adds |v| to |arr|, taking |v| even on failure. */
-static WARD_MUST_CHECK int comp_append(json_t *arr, json_t *v)
-{
-    ENSURE_MSG(v != NULL && json_array_append_new(arr, v) == 0, WARD_ERR_NOMEM,
-               "sim: out of memory building JSON");
-    return WARD_OK;
-}
-
-/* comp_b64 makes a JSON string of the base64 of |len| bytes into *out. */
-static WARD_MUST_CHECK int comp_b64(const uint8_t *p, size_t len, json_t **out)
-{
-    DEFER(ward_freep) char *b64 = ward_base64_encode(p, len);
-    GUARD_PTR(b64);
-    *out = json_string(b64);
-    GUARD_PTR(*out);
-    return WARD_OK;
-}
-
-/* comp_set_b64 adds |key| = base64(|p|) to |obj|. */
-static WARD_MUST_CHECK int comp_set_b64(json_t *obj, const char *key, const uint8_t *p, size_t len)
-{
-    json_t *s = NULL;
-    GUARD(comp_b64(p, len, &s));
-    return comp_set(obj, key, s);
-}
-
 /* comp_part starts an envelope {"tee": |tee|, "evidence": base64}. */
 static WARD_MUST_CHECK int comp_part(const char *tee, const uint8_t *evidence, size_t len,
                                      json_t **out)
 {
-    DEFER(comp_json_freep) json_t *part = json_object();
+    DEFER(ward_json_freep) json_t *part = json_object();
     GUARD_PTR(part);
-    GUARD(comp_set(part, "tee", json_string(tee)));
-    GUARD(comp_set_b64(part, "evidence", evidence, len));
-    *out = comp_take(&part);
+    GUARD(ward_json_set_new(part, "tee", json_string(tee)));
+    GUARD(ward_json_set_b64(part, "evidence", evidence, len));
+    *out = ward_json_take(&part);
     return WARD_OK;
 }
 
@@ -119,7 +72,7 @@ static WARD_MUST_CHECK int comp_part(const char *tee, const uint8_t *evidence, s
 static WARD_MUST_CHECK int comp_certs(json_t *part, json_t **out_certs)
 {
     json_t *certs = json_array();
-    GUARD(comp_set(part, "certs", certs));
+    GUARD(ward_json_set_new(part, "certs", certs));
     *out_certs = certs;
     return WARD_OK;
 }
@@ -128,8 +81,8 @@ static WARD_MUST_CHECK int comp_certs(json_t *part, json_t **out_certs)
 static WARD_MUST_CHECK int comp_add_cert(json_t *certs, const uint8_t *der, size_t len)
 {
     json_t *s = NULL;
-    GUARD(comp_b64(der, len, &s));
-    return comp_append(certs, s);
+    GUARD(ward_json_b64(der, len, &s));
+    return ward_json_append_new(certs, s);
 }
 
 /* ---- the parts ---- */
@@ -138,7 +91,7 @@ static WARD_MUST_CHECK int comp_add_cert(json_t *certs, const uint8_t *der, size
  * base64 DER, leaf first. */
 static WARD_MUST_CHECK int comp_gpu_part(const struct comp_gpus *g, size_t i, json_t **out)
 {
-    DEFER(comp_json_freep) json_t *part = NULL;
+    DEFER(ward_json_freep) json_t *part = NULL;
     json_t *certs = NULL;
     GUARD(comp_part("nvgpu", g->report[i].data, g->report[i].len, &part));
     GUARD(comp_certs(part, &certs));
@@ -150,8 +103,8 @@ static WARD_MUST_CHECK int comp_gpu_part(const struct comp_gpus *g, size_t i, js
         GUARD(sim_cert_der(sk_X509_value(chain, k), &der));
         GUARD(comp_add_cert(certs, der.data, der.len));
     }
-    GUARD(comp_set_b64(part, "nonce", g->nonce[i], COMP_NONCE_LEN));
-    *out = comp_take(&part);
+    GUARD(ward_json_set_b64(part, "nonce", g->nonce[i], COMP_NONCE_LEN));
+    *out = ward_json_take(&part);
     return WARD_OK;
 }
 
@@ -169,14 +122,14 @@ static WARD_MUST_CHECK int comp_snp_part(const char *dir, const uint8_t report_d
     DEFER(ward_buf_cleanupp) struct ward_buf ark = {0};
     GUARD(ward_snp_sim_report(&opts, report, &leaf, &ask, &ark));
 
-    DEFER(comp_json_freep) json_t *part = NULL;
+    DEFER(ward_json_freep) json_t *part = NULL;
     json_t *certs = NULL;
     GUARD(comp_part("snp", report, sizeof(report), &part));
     GUARD(comp_certs(part, &certs));
     GUARD(comp_add_cert(certs, leaf.data, leaf.len));
     GUARD(comp_add_cert(certs, ask.data, ask.len));
     GUARD(comp_add_cert(certs, ark.data, ark.len));
-    *out = comp_take(&part);
+    *out = ward_json_take(&part);
     return WARD_OK;
 }
 
@@ -192,14 +145,14 @@ static WARD_MUST_CHECK int comp_tdx_part(const char *dir, const uint8_t report_d
     GUARD(ward_tdx_sim_quote(&opts, &quote, &coll));
     DEFER(ward_buf_cleanupp) struct ward_buf coll_text = {0};
     GUARD(ward_dcap_collateral_encode(&coll, &coll_text));
-    DEFER(comp_json_freep) json_t *coll_json = NULL;
+    DEFER(ward_json_freep) json_t *coll_json = NULL;
     GUARD(ward_json_parse(coll_text.data, coll_text.len, &coll_json));
 
     /* No "certs": the PCK chain travels inside the quote. */
-    DEFER(comp_json_freep) json_t *part = NULL;
+    DEFER(ward_json_freep) json_t *part = NULL;
     GUARD(comp_part("tdx", quote.data, quote.len, &part));
-    GUARD(comp_set(part, "collateral", comp_take(&coll_json)));
-    *out = comp_take(&part);
+    GUARD(ward_json_set_new(part, "collateral", ward_json_take(&coll_json)));
+    *out = ward_json_take(&part);
     return WARD_OK;
 }
 
@@ -252,7 +205,7 @@ int ward_composite_sim(const struct ward_composite_sim_opts *opts, struct ward_b
     uint8_t report_data[WARD_BINDING_LEN];
     GUARD(ward_binding(WARD_LABEL_COMPOSITE, payload.data, payload.len, report_data));
 
-    DEFER(comp_json_freep) json_t *parts = json_array();
+    DEFER(ward_json_freep) json_t *parts = json_array();
     GUARD_PTR(parts);
     json_t *part = NULL;
     if (opts->cpu == WARD_COMPOSITE_CPU_SNP) {
@@ -260,15 +213,15 @@ int ward_composite_sim(const struct ward_composite_sim_opts *opts, struct ward_b
     } else {
         GUARD(comp_tdx_part(opts->dir, report_data, &part));
     }
-    GUARD(comp_append(parts, part));
+    GUARD(ward_json_append_new(parts, part));
     for (size_t i = 0; i < g->num; i++) {
         GUARD(comp_gpu_part(g, i, &part));
-        GUARD(comp_append(parts, part));
+        GUARD(ward_json_append_new(parts, part));
     }
-    DEFER(comp_json_freep) json_t *env = json_object();
+    DEFER(ward_json_freep) json_t *env = json_object();
     GUARD_PTR(env);
-    GUARD(comp_set(env, "tee", json_string("composite")));
-    GUARD(comp_set(env, "parts", comp_take(&parts)));
+    GUARD(ward_json_set_new(env, "tee", json_string("composite")));
+    GUARD(ward_json_set_new(env, "parts", ward_json_take(&parts)));
     GUARD(comp_dumps(env, out_json));
     return WARD_OK;
 }

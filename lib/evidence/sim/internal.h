@@ -148,4 +148,7 @@ int sim_ext_raw(X509 *cert, const char *oid, const uint8_t *der, size_t len) WAR
  * the simulator's certificates. */
 bool sim_cert_has_org(X509 *cert, const char *org);
 
+/* sim_pem_append appends |cert| as PEM to |w|. */
+int sim_pem_append(struct ward_wr *w, X509 *cert) WARD_MUST_CHECK;
+
 #endif

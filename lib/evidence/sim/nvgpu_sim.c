@@ -233,19 +233,6 @@ static WARD_MUST_CHECK int nv_leaf_make(const struct nv_chip *chip, EVP_PKEY *ke
     return WARD_OK;
 }
 
-/* nv_pem_append appends |cert| as PEM to |w|. */
-static WARD_MUST_CHECK int nv_pem_append(struct ward_wr *w, X509 *cert)
-{
-    DEFER(ward_bio_freep) BIO *bio = BIO_new(BIO_s_mem());
-    GUARD_PTR(bio);
-    GUARD_OSSL(PEM_write_bio_X509(bio, cert), WARD_ERR_CRYPTO);
-    char *pem = NULL;
-    long pem_len = BIO_get_mem_data(bio, &pem);
-    ENSURE_MSG(pem_len > 0 && pem != NULL, WARD_ERR_CRYPTO, "sim: cannot encode a certificate");
-    GUARD(ward_wr_bytes(w, (const uint8_t *)pem, (size_t)pem_len));
-    return WARD_OK;
-}
-
 /* ---- the report ---- */
 
 /* nv_label_digest computes SHA-384(|label| || |suffix|[0..suffix_len)). */
@@ -410,10 +397,10 @@ int ward_nvgpu_sim_report(const struct ward_nvgpu_sim_opts *opts, struct ward_bu
     {
         DEFER(ward_wr_cleanupp) struct ward_wr w;
         ward_wr_init(&w, NV_PEM_MAX);
-        GUARD(nv_pem_append(&w, leaf));
-        GUARD(nv_pem_append(&w, ica));
-        GUARD(nv_pem_append(&w, identity));
-        GUARD(nv_pem_append(&w, root));
+        GUARD(sim_pem_append(&w, leaf));
+        GUARD(sim_pem_append(&w, ica));
+        GUARD(sim_pem_append(&w, identity));
+        GUARD(sim_pem_append(&w, root));
         ward_wr_finish(&w, &chain);
     }
 

@@ -317,28 +317,15 @@ static WARD_MUST_CHECK int tdx_pck_make(EVP_PKEY *key, X509 *issuer, EVP_PKEY *i
     return WARD_OK;
 }
 
-/* tdx_pem_append appends |cert| as PEM to |w|. */
-static WARD_MUST_CHECK int tdx_pem_append(struct ward_wr *w, X509 *cert)
-{
-    DEFER(ward_bio_freep) BIO *bio = BIO_new(BIO_s_mem());
-    GUARD_PTR(bio);
-    GUARD_OSSL(PEM_write_bio_X509(bio, cert), WARD_ERR_CRYPTO);
-    char *pem = NULL;
-    long pem_len = BIO_get_mem_data(bio, &pem);
-    ENSURE_MSG(pem_len > 0 && pem != NULL, WARD_ERR_CRYPTO, "sim: cannot encode a certificate");
-    GUARD(ward_wr_bytes(w, (const uint8_t *)pem, (size_t)pem_len));
-    return WARD_OK;
-}
-
 /* tdx_pem_chain writes the PEM of |a| then |b| then |c| (|c| may be NULL). */
 static WARD_MUST_CHECK int tdx_pem_chain(X509 *a, X509 *b, X509 *c, struct ward_buf *out)
 {
     DEFER(ward_wr_cleanupp) struct ward_wr w;
     ward_wr_init(&w, TDX_PEM_MAX);
-    GUARD(tdx_pem_append(&w, a));
-    GUARD(tdx_pem_append(&w, b));
+    GUARD(sim_pem_append(&w, a));
+    GUARD(sim_pem_append(&w, b));
     if (c != NULL) {
-        GUARD(tdx_pem_append(&w, c));
+        GUARD(sim_pem_append(&w, c));
     }
     ward_wr_finish(&w, out);
     return WARD_OK;
@@ -842,9 +829,9 @@ int ward_tdx_sim_quote(const struct ward_tdx_sim_opts *opts, struct ward_buf *ou
     {
         DEFER(ward_wr_cleanupp) struct ward_wr w;
         ward_wr_init(&w, TDX_PEM_MAX);
-        GUARD(tdx_pem_append(&w, pck));
-        GUARD(tdx_pem_append(&w, pck_ca));
-        GUARD(tdx_pem_append(&w, root));
+        GUARD(sim_pem_append(&w, pck));
+        GUARD(sim_pem_append(&w, pck_ca));
+        GUARD(sim_pem_append(&w, root));
         GUARD(ward_wr_u8(&w, 0));
         ward_wr_finish(&w, &chain);
     }
